@@ -1,0 +1,102 @@
+"""Psychrometric conversions between dry-bulb, dew point, relative humidity and wet-bulb (numpy, vectorized).
+
+Saturation vapour pressure over water uses the Magnus form with the coefficients recommended by
+Alduchov & Eskridge (1996), "Improved Magnus form approximation of saturation vapor pressure",
+J. Appl. Meteor. 35, 601-609: e_s(T) = 6.1094 hPa * exp(17.625 T / (T + 243.04 °C)).
+It is used above and below 0 °C (over water, as WMO reports humidity), so dew points, not frost points.
+
+Wet-bulb comes from Stull (2011), "Wet-bulb temperature from relative humidity and air temperature",
+J. Appl. Meteor. Climatol. 50, 2267-2269 (doi:10.1175/JAMC-D-11-0143.1): an empirical fit at
+101.325 kPa, valid for RH 5-99 % and -20 to 50 °C (error -1 to +0.65 °C) except cold and dry air.
+Outside that domain the fit can leave the physical bracket, so the result is clipped to
+dew point <= wet-bulb <= dry-bulb. The fit ignores pressure: at Denver/Golden (~830 hPa) it
+overstates the wet-bulb of dry air by up to about 1 °C, i.e. it errs on the warm (conservative) side.
+
+The inverse, dew point from a measured wet-bulb, uses the psychrometer equation of WMO-No. 8
+(Guide to Instruments and Methods of Observation, Annex 4.B, ventilated psychrometer):
+e = e_s(Tw) - 6.53e-4 * (1 + 0.000944 Tw) * p * (T - Tw), with p in hPa.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+MAGNUS_A_HPA = 6.1094
+MAGNUS_B = 17.625
+MAGNUS_C_DEGC = 243.04
+STANDARD_PRESSURE_HPA = 1013.25
+
+__all__ = [
+    "saturation_vapour_pressure_hpa",
+    "relative_humidity_pct",
+    "dew_point_from_rh_c",
+    "dew_point_from_vapour_pressure_c",
+    "wet_bulb_c",
+    "dew_point_from_wet_bulb_c",
+]
+
+
+def saturation_vapour_pressure_hpa(t_c: ArrayLike) -> np.ndarray:
+    """Saturation vapour pressure over water in hPa (Magnus, Alduchov & Eskridge 1996)."""
+    t = np.asarray(t_c, dtype=float)
+    return MAGNUS_A_HPA * np.exp(MAGNUS_B * t / (MAGNUS_C_DEGC + t))
+
+
+def relative_humidity_pct(dry_bulb_c: ArrayLike, dew_point_c: ArrayLike) -> np.ndarray:
+    """Relative humidity in % from dry-bulb and dew point (ratio of Magnus vapour pressures)."""
+    t = np.asarray(dry_bulb_c, dtype=float)
+    td = np.asarray(dew_point_c, dtype=float)
+    return 100.0 * np.exp(MAGNUS_B * td / (MAGNUS_C_DEGC + td) - MAGNUS_B * t / (MAGNUS_C_DEGC + t))
+
+
+def dew_point_from_rh_c(dry_bulb_c: ArrayLike, rh_pct: ArrayLike) -> np.ndarray:
+    """Dew point in °C from dry-bulb and relative humidity (> 0 %), the exact inverse of the Magnus ratio."""
+    t = np.asarray(dry_bulb_c, dtype=float)
+    rh = np.asarray(rh_pct, dtype=float)
+    with np.errstate(divide="ignore"):
+        g = np.log(rh / 100.0) + MAGNUS_B * t / (MAGNUS_C_DEGC + t)
+    return MAGNUS_C_DEGC * g / (MAGNUS_B - g)
+
+
+def dew_point_from_vapour_pressure_c(e_hpa: ArrayLike) -> np.ndarray:
+    """Dew point in °C at which the Magnus saturation pressure equals `e_hpa`."""
+    e = np.asarray(e_hpa, dtype=float)
+    g = np.log(e / MAGNUS_A_HPA)
+    return MAGNUS_C_DEGC * g / (MAGNUS_B - g)
+
+
+def _stull(t: np.ndarray, rh: np.ndarray) -> np.ndarray:
+    """Stull (2011) eq. 1, unclipped; t in °C, rh in %."""
+    return (
+        t * np.arctan(0.151977 * np.sqrt(rh + 8.313659))
+        + np.arctan(t + rh)
+        - np.arctan(rh - 1.676331)
+        + 0.00391838 * rh**1.5 * np.arctan(0.023101 * rh)
+        - 4.686035
+    )
+
+
+def wet_bulb_c(dry_bulb_c: ArrayLike, rh_pct: ArrayLike, dew_point_c: ArrayLike | None = None) -> np.ndarray:
+    """Wet-bulb in °C by Stull (2011), clipped to [dew point, dry-bulb] so the ordering is physical.
+
+    >>> round(float(wet_bulb_c(20.0, 50.0)), 1)
+    13.7
+    """
+    t = np.asarray(dry_bulb_c, dtype=float)
+    rh = np.clip(np.asarray(rh_pct, dtype=float), 0.0, 100.0)
+    td = dew_point_from_rh_c(t, rh) if dew_point_c is None else np.asarray(dew_point_c, dtype=float)
+    tw = _stull(t, rh)
+    return np.minimum(np.maximum(tw, np.minimum(td, t)), t)
+
+
+def dew_point_from_wet_bulb_c(
+    dry_bulb_c: ArrayLike, wet_bulb_c: ArrayLike, pressure_hpa: ArrayLike = STANDARD_PRESSURE_HPA
+) -> np.ndarray:
+    """Dew point in °C from dry-bulb and a measured wet-bulb (WMO-No. 8 psychrometer equation, over water)."""
+    t = np.asarray(dry_bulb_c, dtype=float)
+    tw = np.asarray(wet_bulb_c, dtype=float)
+    p = np.asarray(pressure_hpa, dtype=float)
+    e = saturation_vapour_pressure_hpa(tw) - 6.53e-4 * (1.0 + 0.000944 * tw) * p * (t - tw)
+    # Air this dry is outside any weather record; keep a tiny positive vapour pressure to stay finite.
+    return dew_point_from_vapour_pressure_c(np.maximum(e, 1e-3))
