@@ -1,0 +1,32 @@
+"""Shared fixtures: a small hand-sized facility that is valid by construction."""
+
+from __future__ import annotations
+
+import pytest
+
+from twin import Facility
+
+RACKS = 4
+
+
+def small_facility(system: str = "gb200_nvl72", cooling: str = "dlc", ups_kw: float = 1000.0) -> Facility:
+    """grid -> tx -> 2N UPS -> busway -> 4 racks; CDUs to dry coolers, one CRAH to a chiller."""
+    f = Facility("small", grid_limit_mw=1.0, climate="phoenix")
+    f.add_device("grid", "grid", rating_kw=2000)
+    f.add_device("tx-1", "transformer", rating_kw=1500, fed_by=["grid"])
+    f.add_device("ups-a", "ups", rating_kw=ups_kw, fed_by=["tx-1"], group="ups", redundancy="2N")
+    f.add_device("ups-b", "ups", rating_kw=ups_kw, fed_by=["tx-1"], group="ups", redundancy="2N")
+    f.add_device("busway-1", "busway", rating_kw=1000, fed_by=["ups-a", "ups-b"])
+    f.add_device("dc-1", "dry_cooler", rating_kw=1000)
+    f.add_device("ch-1", "chiller", rating_kw=500)
+    f.add_device("cdu-1", "cdu", rating_kw=1000, rejects_to=["dc-1"])
+    f.add_device("crah-1", "crah", rating_kw=300, rejects_to=["ch-1"])
+    f.add_hall("hall-a", width_m=10, depth_m=6, cooling=cooling)
+    row = f.add_row("hall-a", "row-01", y_m=3)
+    f.add_racks(row, RACKS, x_m=2, system=system, fed_by=["busway-1"], cooled_by=["cdu-1", "crah-1"])
+    return f
+
+
+@pytest.fixture
+def small() -> Facility:
+    return small_facility()

@@ -1,0 +1,146 @@
+"""Reading a parsed YAML/JSON document field by field, so every mistake names the file, line and field."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import yaml
+
+from twin.errors import BlueprintError, did_you_mean
+
+SCALARS = (str, int, float, bool, type(None))
+
+
+def line_map(text: str) -> dict[tuple, int]:
+    """Map each field path (tuple of keys and list indices) to its 1-based line in the YAML text."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return {}
+    lines: dict[tuple, int] = {}
+
+    def walk(node, path):
+        lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode):
+                    lines[path + (k.value,)] = k.start_mark.line + 1
+                    walk(v, path + (k.value,))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, v in enumerate(node.value):
+                walk(v, path + (i,))
+
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+@dataclass
+class Doc:
+    """A parsed document plus where it came from, for messages like `hall.yaml:12: halls[0].rows.count: ...`."""
+
+    origin: str
+    lines: dict[tuple, int] = field(default_factory=dict)
+
+    def error(self, path: tuple, message: str, fix: str) -> BlueprintError:
+        where = self.origin
+        line = self._line(path)
+        if line:
+            where += f":{line}"
+        return BlueprintError(f"{where}: {format_path(path) or '(top level)'}: {message}; {fix}")
+
+    def _line(self, path: tuple) -> int | None:
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get(())
+
+    def mapping(self, value: Any, path: tuple, allowed: Iterable[str] | None = None) -> dict:
+        if not isinstance(value, dict):
+            raise self.error(path, f"expected a mapping (key: value), got {type_name(value)}", "write it as `key: value` lines")
+        for key in value:
+            if not isinstance(key, str):
+                raise self.error(path, f"key {key!r} is not a string", "use text keys")
+            if allowed is not None and key not in allowed:
+                raise self.error(path + (key,), f"unknown field {key!r}", did_you_mean(key, allowed))
+        return value
+
+    def sequence(self, value: Any, path: tuple) -> list:
+        if not isinstance(value, list):
+            raise self.error(path, f"expected a list, got {type_name(value)}", "write it as a YAML list (`- item` lines or [a, b])")
+        return value
+
+    def text(self, m: dict, key: str, path: tuple, *, required: bool = False, default: str | None = None) -> str | None:
+        value = self._value(m, key, path, required, default)
+        if value is not None and not isinstance(value, str):
+            raise self.error(path + (key,), f"expected text, got {type_name(value)} {value!r}", "quote it or give a name")
+        if isinstance(value, str) and not value:
+            raise self.error(path + (key,), "is empty", "give a non-empty name")
+        return value
+
+    def number(
+        self, m: dict, key: str, path: tuple, *, required: bool = False, default: float | None = None,
+        positive: bool = False, minimum: float | None = None, integer: bool = False,
+    ) -> Any:
+        value = self._value(m, key, path, required, default)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise self.error(path + (key,), f"expected a number, got {type_name(value)} {value!r}", "write a plain number")
+        if integer and value != int(value):
+            raise self.error(path + (key,), f"expected a whole number, got {value!r}", "write an integer")
+        if positive and value <= 0:
+            raise self.error(path + (key,), f"must be positive, got {value!r}", "write a number above zero")
+        if minimum is not None and value < minimum:
+            raise self.error(path + (key,), f"must be at least {minimum}, got {value!r}", f"write a number >= {minimum}")
+        return int(value) if integer else value
+
+    def names(self, m: dict, key: str, path: tuple) -> list[str]:
+        value = m.get(key, [])
+        if isinstance(value, str):
+            value = [value]
+        value = self.sequence(value, path + (key,))
+        for i, item in enumerate(value):
+            if not isinstance(item, str) or not item:
+                raise self.error(path + (key, i), f"expected a node id, got {type_name(item)} {item!r}", "write the id as text")
+        return value
+
+    def attributes(self, m: dict, path: tuple, skip: Iterable[str]) -> dict[str, Any]:
+        """Free-form node attributes: scalars or lists of scalars (so they survive YAML and JSON)."""
+        skip = set(skip)
+        out = {}
+        for key, value in m.items():
+            if key in skip:
+                continue
+            ok = isinstance(value, SCALARS) or (isinstance(value, list) and all(isinstance(v, SCALARS) for v in value))
+            if not ok:
+                raise self.error(path + (key,), f"attribute values are numbers, text, true/false or lists of them; got {type_name(value)}",
+                                 "flatten the value")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise self.error(path + (key,), f"is {value!r}", "write a finite number")
+            out[key] = value
+        return out
+
+    def _value(self, m: dict, key: str, path: tuple, required: bool, default: Any) -> Any:
+        if key not in m or m[key] is None:
+            if required:
+                raise self.error(path + (key,) if key in m else path, f"missing required field {key!r}", f"add `{key}: ...`")
+            return default
+        return m[key]
+
+
+def format_path(path: tuple) -> str:
+    """('halls', 0, 'rows') -> 'halls[0].rows'."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def type_name(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", str: "text", bool: "true/false", type(None): "nothing"}.get(
+        type(value), type(value).__name__
+    )

@@ -1,0 +1,140 @@
+"""Facility files: blueprint YAML and node-link JSON, read safely and written atomically."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+import yaml
+
+from twin.errors import BlueprintError
+from twin.fields import Doc, line_map
+
+if TYPE_CHECKING:
+    from twin.catalog import Catalog
+    from twin.facility import Facility
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def atomic_write(path: str | Path, write: Callable[[Any], None], *, binary: bool = False) -> Path:
+    """Write through a temporary file in the same folder and rename it into place: never a half file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_text(path: str | Path) -> str:
+    """A file's text, or a BlueprintError saying why it cannot be read."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise BlueprintError(f"{path}: cannot read ({exc.strerror or exc}); check the path") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise BlueprintError(f"{path}:{line}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+
+
+def parse_yaml(text: str, origin: str) -> tuple[Any, Doc]:
+    """Safe-load YAML; syntax errors become BlueprintError naming the line."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{origin}:{mark.line + 1}" if mark is not None else origin
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise BlueprintError(f"{where}: invalid YAML ({problem}); fix the syntax at that line") from None
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        raise BlueprintError(f"{origin}: unreadable YAML value ({exc}); fix the value") from None
+    return data, Doc(origin, line_map(text))
+
+
+def load(path: str | Path, *, catalog: Catalog | None = None) -> Facility:
+    """Read a facility from a blueprint YAML or a node-link JSON file."""
+    from twin import blueprint
+
+    path = Path(path)
+    text = read_text(path)
+    if path.suffix.lower() == ".json":
+        return from_node_link(_parse_json(text, str(path)), str(path), catalog=catalog)
+    data, doc = parse_yaml(text, str(path))
+    return blueprint.read(data, doc, base_dir=path.parent, catalog=catalog)
+
+
+def save(facility: Facility, path: str | Path) -> Path:
+    """Write YAML (explicit blueprint) or JSON (node-link, every node and edge) by the file's suffix."""
+    from twin import blueprint
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in YAML_SUFFIXES:
+        data = blueprint.write(facility)
+        return atomic_write(path, lambda fh: yaml.safe_dump(data, fh, sort_keys=False, width=120))
+    if suffix == ".json":
+        data = to_node_link(facility)
+        return atomic_write(path, lambda fh: json.dump(data, fh, separators=(",", ":"), allow_nan=False))
+    raise BlueprintError(f"{path}: unknown file type {suffix!r}; save as .yaml, .yml or .json")
+
+
+def to_node_link(facility: Facility) -> dict[str, Any]:
+    """The node-link form: graph attributes, every node with its attributes, every edge with its kind."""
+    g = facility.graph
+    return {
+        "directed": True,
+        "multigraph": False,
+        "graph": dict(g.graph),
+        "nodes": [{"id": n, **d} for n, d in g.nodes(data=True)],
+        "edges": [{"source": u, "target": v, **d} for u, v, d in g.edges(data=True)],
+    }
+
+
+def from_node_link(data: Any, origin: str = "<node-link>", *, catalog: Catalog | None = None) -> Facility:
+    """Rebuild a facility from node-link data, checking its shape."""
+    from twin.facility import Facility
+    from twin.graph import FacilityGraph
+
+    doc = Doc(origin)
+    top = doc.mapping(data, ())
+    graph = FacilityGraph()
+    graph.graph.update(doc.attributes(doc.mapping(top.get("graph") or {}, ("graph",)), ("graph",), skip=()))
+    nodes = doc.sequence(top.get("nodes"), ("nodes",))
+    for i, raw in enumerate(nodes):
+        m = doc.mapping(raw, ("nodes", i))
+        node = doc.text(m, "id", ("nodes", i), required=True)
+        doc.text(m, "kind", ("nodes", i), required=True)
+        graph.add_node(node, **doc.attributes(m, ("nodes", i), skip=("id",)))
+    for i, raw in enumerate(doc.sequence(top.get("edges", top.get("links")), ("edges",))):
+        m = doc.mapping(raw, ("edges", i))
+        ends = [doc.text(m, k, ("edges", i), required=True) for k in ("source", "target")]
+        for end in ends:
+            if end not in graph:
+                raise doc.error(("edges", i), f"edge names node {end!r}, which is not in `nodes`", "add the node or drop the edge")
+        doc.text(m, "kind", ("edges", i), required=True)
+        graph.add_edge(*ends, **doc.attributes(m, ("edges", i), skip=("source", "target")))
+    return Facility(graph=graph, catalog=catalog)
+
+
+def _parse_json(text: str, origin: str) -> Any:
+    try:
+        return json.loads(text, parse_constant=lambda c: math.nan)
+    except json.JSONDecodeError as exc:
+        raise BlueprintError(f"{origin}:{exc.lineno}: invalid JSON ({exc.msg}); fix the syntax at that line") from None
+    except RecursionError:
+        raise BlueprintError(f"{origin}: JSON nested too deeply; flatten it") from None

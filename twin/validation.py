@@ -1,0 +1,371 @@
+"""Facility rules, each a function over the tables returning every `Problem` it finds (all reported at once)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from twin.errors import Problem, ValidationError, did_you_mean
+from twin.graph import (
+    CONTAINS_PARENT, DEVICE_KINDS, EDGE_KINDS, HEAT_KINDS, NODE_KINDS, PLANT_KINDS, POWER_KINDS,
+    SOURCE_KINDS, UNIT_KINDS,
+)
+
+if TYPE_CHECKING:
+    from twin.facility import Facility
+
+POWER_TARGETS = POWER_KINDS | {"rack"} | HEAT_KINDS
+HEAT_SOURCES = {"rack"} | HEAT_KINDS
+
+
+@dataclass
+class Context:
+    """What the rules share: the facility, its tables, and node kinds by id."""
+
+    facility: Facility
+    racks: pd.DataFrame
+    kinds: dict[str, str]
+    devices: pd.DataFrame
+    acyclic: dict[str, bool] = field(default_factory=dict)
+
+    def subgraph(self, edge_kind: str) -> nx.DiGraph:
+        """The power or heat graph over every node but GPUs."""
+        g = nx.DiGraph()
+        g.add_edges_from((u, v) for u, v, k in self.facility.graph.edges(data="kind") if k == edge_kind)
+        return g
+
+
+def _missing(value) -> bool:
+    """None, or the NaN pandas puts where a device lacks an attribute."""
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def _p(where: str, rule: str, message: str, fix: str) -> Problem:
+    return Problem(str(where), rule, message, fix)
+
+
+def check_kinds(ctx: Context) -> list[Problem]:
+    """Every node and edge has a known kind, and edges join the kinds they may join."""
+    out = []
+    for node, kind in ctx.kinds.items():
+        if kind not in NODE_KINDS:
+            out.append(_p(node, "node-kind", f"unknown kind {kind!r}", f"use one of the node kinds ({did_you_mean(kind, NODE_KINDS)})"))
+    allowed = {"power": (POWER_KINDS, POWER_TARGETS), "heat": (HEAT_SOURCES, HEAT_KINDS)}
+    for u, v, kind in ctx.facility.graph.edges(data="kind"):
+        ku, kv = ctx.kinds.get(u), ctx.kinds.get(v)
+        if kind == "contains":
+            if CONTAINS_PARENT.get(kv) != ku:
+                out.append(_p(v, "contains", f"is a {kv} contained by {ku} {u!r}",
+                              f"a {kv} belongs to a {CONTAINS_PARENT.get(kv, 'nothing')}"))
+        elif kind in allowed:
+            src, dst = allowed[kind]
+            if ku not in src or kv not in dst:
+                out.append(_p(u, f"{kind}-edge", f"{kind} edge {u!r} ({ku}) -> {v!r} ({kv}) joins kinds that cannot be joined",
+                              f"{kind} edges run from {sorted(src)} to {sorted(dst)}"))
+        else:
+            out.append(_p(u, "edge-kind", f"edge {u!r} -> {v!r} has unknown kind {kind!r}", "use 'power', 'heat' or 'contains'"))
+    return out
+
+
+def check_structure(ctx: Context) -> list[Problem]:
+    """Each hall, row and rack sits in its parent; each rack holds exactly its system's GPUs."""
+    out = []
+    for kind in ("hall", "row"):
+        table = ctx.facility.table(kind)
+        for node in table.index[table[CONTAINS_PARENT[kind]].isna()]:
+            out.append(_p(node, "contains", f"{kind} is not inside a {CONTAINS_PARENT[kind]}",
+                          f"add it with add_{kind}() or a contains edge from its {CONTAINS_PARENT[kind]}"))
+    racks = ctx.racks
+    for node in racks.index[racks["row"].isna()]:
+        out.append(_p(node, "contains", "rack is not inside a row", "add racks with add_racks(row, ...)"))
+    gpus = ctx.facility.table("gpu")
+    have = gpus["rack"].value_counts().reindex(racks.index, fill_value=0).to_numpy()
+    want = racks["gpus"].to_numpy()
+    for node, h, w in zip(racks.index[have != want], have[have != want], want[have != want]):
+        out.append(_p(node, "gpu-count", f"holds {h} GPU nodes but its system and node count give {w}",
+                      "re-populate the rack with Facility.populate()"))
+    return out
+
+
+def check_acyclic(ctx: Context) -> list[Problem]:
+    """Power and heat subgraphs are DAGs (energy flows one way)."""
+    out = []
+    for kind in ("power", "heat"):
+        g = ctx.subgraph(kind)
+        ok = nx.is_directed_acyclic_graph(g)
+        ctx.acyclic[kind] = ok
+        if not ok:
+            cycle = [u for u, _ in nx.find_cycle(g)]
+            out.append(_p(cycle[0], f"{kind}-dag", f"{kind} edges form a cycle: {' -> '.join(cycle + cycle[:1])}",
+                          f"remove one {kind} edge of the cycle so {kind} flows one way"))
+    return out
+
+
+def check_reach(ctx: Context) -> list[Problem]:
+    """Every rack is fed from a grid source and its heat reaches a final heat sink."""
+    out = []
+    power = ctx.subgraph("power")
+    sources = [n for n in power if ctx.kinds.get(n) in SOURCE_KINDS]
+    fed = set(sources).union(*(nx.descendants(power, s) for s in sources)) if sources else set()
+    heat = ctx.subgraph("heat")
+    sinks = [n for n in heat if ctx.kinds.get(n) in PLANT_KINDS and heat.out_degree(n) == 0]
+    cooled = set(sinks).union(*(nx.ancestors(heat, s) for s in sinks)) if sinks else set()
+    for rack in ctx.racks.index:
+        if rack not in fed:
+            out.append(_p(rack, "fed", "rack is not fed from any grid source",
+                          "give it fed_by=[...] a PDU/busway/UPS on a path from a 'grid' device"))
+        if rack not in cooled:
+            out.append(_p(rack, "cooled", "rack heat reaches no heat-rejection plant (chiller, dry cooler, cooling tower)",
+                          "give it cooled_by=[...] a CDU/CRAH/RDHx that rejects_to a plant unit"))
+    return out
+
+
+def check_ratings(ctx: Context) -> list[Problem]:
+    """Every power and cooling device has a positive numeric rating_kw."""
+    out = []
+    if ctx.devices.empty:
+        return out
+    rating = pd.to_numeric(ctx.devices.get("rating_kw"), errors="coerce")
+    bad = ~(rating > 0) | ~np.isfinite(rating)
+    for node in ctx.devices.index[bad.to_numpy()]:
+        out.append(_p(node, "rating", f"rating_kw is {ctx.devices.at[node, 'rating_kw']!r}; it must be a positive number of kW",
+                      "set rating_kw to the device's nameplate capacity in kW"))
+    return out
+
+
+def check_catalog_ids(ctx: Context) -> list[Problem]:
+    """Systems, cooling technologies and equipment models exist in the catalog."""
+    out = []
+    cat = ctx.facility.catalog
+    racks = ctx.racks
+    for node, sys_id in racks["system"].dropna().items():
+        if sys_id not in cat.systems:
+            out.append(_p(node, "system", f"unknown system {sys_id!r}", did_you_mean(sys_id, cat.systems)))
+    halls = ctx.facility.table("hall")
+    for node, tech in pd.concat([halls.get("cooling", pd.Series(dtype=object)), racks["cooling"]]).items():
+        if tech is None or tech not in cat.cooling:
+            out.append(_p(node, "cooling", f"unknown cooling technology {tech!r}", did_you_mean(str(tech), cat.cooling)))
+    if "model" in ctx.devices:
+        known = {**cat.power_equipment, **cat.heat_rejection_units}
+        for node, model in ctx.devices["model"].dropna().items():
+            if not isinstance(model, str) or model not in known:
+                out.append(_p(node, "model", f"unknown equipment model {model!r}", did_you_mean(model, known)))
+    return out
+
+
+def check_racks(ctx: Context) -> list[Problem]:
+    """Node count allowed for the system, cap within the system's range, kW within the cooling limit."""
+    out = []
+    cat = ctx.facility.catalog
+    racks = ctx.racks[ctx.racks["system"].isin(cat.systems.keys())]
+    for node, row in _rack_failures(racks, cat):
+        spec = cat.systems[row["system"]]
+        if row["nodes"] not in spec.nodes_per_rack:
+            out.append(_p(node, "rack-nodes", f"holds {row['nodes']} {spec.id} nodes; allowed {list(spec.nodes_per_rack)}",
+                          f"set nodes to one of {list(spec.nodes_per_rack)}"))
+            continue
+        cap = row["cap_w"]
+        low = spec.gpu_tdp_w * _min_cap_fraction(cat)
+        if not (low - 1e-9 <= cap <= spec.gpu_tdp_w + 1e-9):
+            out.append(_p(node, "power-cap", f"power_cap_w {cap:g} W is outside {low:g}-{spec.gpu_tdp_w:g} W for {spec.id}",
+                          "set power_cap_w between the minimum cap and the GPU TDP (or None for TDP)"))
+        tech = cat.cooling.get(row["cooling"])
+        if tech is None:
+            continue
+        if tech.id not in spec.cooling:
+            out.append(_p(node, "cooling-compat", f"{spec.id} cannot be cooled by {tech.id!r}",
+                          f"use a hall cooling of {list(spec.cooling)}"))
+        if row["nameplate_kw"] > tech.max_rack_kw + 1e-9:
+            out.append(_p(node, "rack-density", f"rack draws {row['nameplate_kw']:.1f} kW but its cooling {tech.id!r} "
+                          f"supports at most {tech.max_rack_kw:g} kW", "lower nodes or power_cap_w, or use denser cooling"))
+    return out
+
+
+def _rack_failures(racks: pd.DataFrame, cat) -> list:
+    """The racks some vectorized test flags; only these get the detailed per-rack messages."""
+    tdp = racks["gpu_tdp_w"].to_numpy()
+    low = tdp * _min_cap_fraction(cat)
+    cap = racks["cap_w"].to_numpy()
+    limit = racks["cooling"].map(lambda t: cat.cooling[t].max_rack_kw if t in cat.cooling else np.inf).to_numpy()
+    pairs = {(s, c): (c in cat.systems[s].cooling or c not in cat.cooling) for s, c in set(zip(racks["system"], racks["cooling"]))}
+    ok_pair = np.array([pairs[(s, c)] for s, c in zip(racks["system"], racks["cooling"])], dtype=bool)
+    allowed = {s: set(cat.systems[s].nodes_per_rack) for s in racks["system"].unique()}
+    ok_nodes = np.array([n in allowed[s] for s, n in zip(racks["system"], racks["nodes"])], dtype=bool)
+    flagged = ~ok_nodes | ~ok_pair | ~((cap >= low - 1e-9) & (cap <= tdp + 1e-9)) | (racks["nameplate_kw"].to_numpy() > limit + 1e-9)
+    return list(racks[flagged].iterrows())
+
+
+def _min_cap_fraction(cat) -> float:
+    curve = cat.power_cap_curves.get("measured_default")
+    return curve.min_cap_fraction if curve is not None else 0.0
+
+
+def parse_redundancy(text) -> Callable[[int], int] | None:
+    """Spare members for a scheme: 'N' -> 0, 'N+k' -> k, '2N' -> half; None if unreadable."""
+    if text in (None, "N"):
+        return lambda n: 0
+    s = str(text).replace(" ", "").upper()
+    if s == "2N":
+        return lambda n: n // 2
+    m = re.fullmatch(r"N\+(\d+)", s)
+    return (lambda n, k=int(m.group(1)): k) if m else None
+
+
+def groups(devices: pd.DataFrame) -> dict[str, list[str]]:
+    """Redundancy groups by name; an ungrouped device is a group of its own."""
+    out: dict[str, list[str]] = {}
+    named = devices["group"] if "group" in devices else pd.Series(None, index=devices.index, dtype=object)
+    for node, g in named.items():
+        out.setdefault(g if isinstance(g, str) else node, []).append(node)
+    return out
+
+
+def check_redundancy(ctx: Context) -> list[Problem]:
+    """Members of a group share kind and scheme, and are enough for the scheme."""
+    out = []
+    dev = ctx.devices
+    for name, members in groups(dev).items():
+        kinds = {ctx.kinds[m] for m in members}
+        raw = [dev.at[m, "redundancy"] if "redundancy" in dev else None for m in members]
+        schemes = {str(s) for s in raw if not _missing(s)} or {None}
+        where = f"group {name} ({', '.join(members)})" if len(members) > 1 or name != members[0] else name
+        if len(kinds) > 1:
+            out.append(_p(where, "redundancy", f"mixes device kinds {sorted(kinds)}", "a group holds devices of one kind"))
+        if len(schemes) > 1:
+            out.append(_p(where, "redundancy", f"members disagree on redundancy {sorted(map(str, schemes))}",
+                          "give every member the same redundancy"))
+            continue
+        scheme = schemes.pop()
+        spares = parse_redundancy(scheme)
+        if spares is None:
+            out.append(_p(where, "redundancy", f"redundancy {scheme!r} is not N, N+k or 2N", "use 'N', 'N+1', 'N+2' or '2N'"))
+        elif scheme is not None and str(scheme).upper().replace(" ", "") == "2N" and (len(members) < 2 or len(members) % 2):
+            out.append(_p(where, "redundancy", f"2N needs an even number (>= 2) of members, has {len(members)}",
+                          "add or remove a member"))
+        elif len(members) - spares(len(members)) < 1:
+            out.append(_p(where, "redundancy", f"{scheme} needs more than {spares(len(members))} members, has {len(members)}",
+                          "add members to the group"))
+    return out
+
+
+def device_loads(ctx: Context) -> dict[str, np.ndarray]:
+    """For every device, which racks' load it carries: power downstream, heat upstream per stream share."""
+    racks = ctx.racks
+    col = {r: i for i, r in enumerate(racks.index)}
+    kw = np.nan_to_num(racks["nameplate_kw"].to_numpy(dtype=float))
+    lf = np.nan_to_num(racks["liquid_fraction"].to_numpy(dtype=float))
+    reach: dict[str, np.ndarray] = {}
+    if ctx.acyclic.get("power", True):
+        power = ctx.subgraph("power")
+        for node in reversed(list(nx.topological_sort(power))):
+            if ctx.kinds.get(node) not in POWER_KINDS:
+                continue
+            row = np.zeros(len(racks), dtype=bool)
+            for child in power.succ[node]:
+                if child in col:
+                    row[col[child]] = True
+                elif child in reach:
+                    row |= reach[child] > 0
+            reach[node] = row * kw
+    if ctx.acyclic.get("heat", True):
+        heat = ctx.subgraph("heat")
+        streams: dict[str, dict[str, np.ndarray]] = {}
+        for node in nx.topological_sort(heat):
+            kind = ctx.kinds.get(node)
+            if kind not in HEAT_KINDS:
+                continue
+            mine = {}
+            for parent in heat.pred[node]:
+                if parent in col:
+                    mine.setdefault(kind, np.zeros(len(racks), dtype=bool))[col[parent]] = True
+                for stream, rows in streams.get(parent, {}).items():
+                    mine[stream] = mine.get(stream, np.zeros(len(racks), dtype=bool)) | rows
+            streams[node] = mine
+            share = {"cdu": lf, "rdhx": lf, "crah": 1.0 - lf}
+            reach[node] = sum((rows * kw * share[s] for s, rows in mine.items()), np.zeros(len(racks)))
+    return reach
+
+
+def check_loads(ctx: Context) -> list[Problem]:
+    """Nameplate load carried by each device group fits its usable capacity (ratings less spares)."""
+    out = []
+    dev = ctx.devices
+    if dev.empty:
+        return out
+    loads = device_loads(ctx)
+    rating = pd.to_numeric(dev["rating_kw"], errors="coerce").fillna(0.0)
+    for name, members in groups(dev).items():
+        if not all(m in loads for m in members):
+            continue
+        scheme = dev.at[members[0], "redundancy"] if "redundancy" in dev else None
+        spares = parse_redundancy(scheme if isinstance(scheme, str) else None)
+        if spares is None:
+            continue
+        ratings = np.sort(rating[members].to_numpy())
+        usable = ratings[: len(members) - spares(len(members))].sum() if spares(len(members)) else ratings.sum()
+        load = np.max([loads[m] for m in members], axis=0).sum() if members else 0.0
+        if load > usable + 1e-6:
+            what = "heat" if ctx.kinds[members[0]] in HEAT_KINDS else "rack nameplate power"
+            where = name if members == [name] else f"group {name} ({', '.join(members)})"
+            out.append(_p(where, "capacity", f"carries {load:,.1f} kW of {what} but its usable capacity is {usable:,.1f} kW"
+                          + (f" ({scheme})" if isinstance(scheme, str) else ""),
+                          "raise rating_kw, add members, or move racks to another feed/cooling unit"))
+    return out
+
+
+def check_positions(ctx: Context) -> list[Problem]:
+    """Rack footprints lie inside their hall, and no two racks stand on the same spot."""
+    out = []
+    racks = ctx.racks
+    halls = ctx.facility.table("hall")
+    if racks.empty or halls.empty:
+        return out
+    h = halls.reindex(racks["hall"].to_numpy())
+    x, y = racks["x_m"].to_numpy(float), racks["y_m"].to_numpy(float)
+    hw, hd = racks["width_m"].to_numpy(float) / 2, racks["depth_m"].to_numpy(float) / 2
+    x0, y0 = h["x_m"].to_numpy(float), h["y_m"].to_numpy(float)
+    x1, y1 = x0 + h["width_m"].to_numpy(float), y0 + h["depth_m"].to_numpy(float)
+    inside = (x - hw >= x0 - 1e-6) & (x + hw <= x1 + 1e-6) & (y - hd >= y0 - 1e-6) & (y + hd <= y1 + 1e-6)
+    for node in racks.index[~inside]:
+        out.append(_p(node, "position", f"footprint at ({racks.at[node, 'x_m']:g}, {racks.at[node, 'y_m']:g}) m lies outside hall "
+                      f"{racks.at[node, 'hall']}", "move the rack or enlarge the hall (width_m/depth_m)"))
+    spot = pd.DataFrame({"x": np.round(x, 2), "y": np.round(y, 2)}, index=racks.index)
+    for node in spot.index[spot.duplicated(keep="first").to_numpy()]:
+        out.append(_p(node, "position", f"stands on the same spot as another rack ({spot.at[node, 'x']:g}, {spot.at[node, 'y']:g}) m",
+                      "give each rack its own x_m/y_m"))
+    return out
+
+
+def check_site(ctx: Context) -> list[Problem]:
+    """The grid limit, when given, is a positive number of MW."""
+    limit = ctx.facility.grid_limit_mw
+    if limit is None:
+        return []
+    try:
+        ok = float(limit) > 0 and np.isfinite(float(limit))
+    except (TypeError, ValueError):
+        ok = False
+    return [] if ok else [_p("site.grid_limit_mw", "grid-limit", f"grid limit is {limit!r}", "set a positive number of MW")]
+
+
+RULES: tuple[Callable[[Context], list[Problem]], ...] = (
+    check_site, check_kinds, check_structure, check_acyclic, check_reach, check_ratings, check_catalog_ids,
+    check_racks, check_redundancy, check_loads, check_positions,
+)
+
+
+def validate(facility: Facility, *, raise_on_error: bool = True) -> list[Problem]:
+    """Run every rule; raise a ValidationError listing every problem (or return them)."""
+    kinds = dict(facility.graph.nodes(data="kind"))
+    frames = [facility.table(k) for k in sorted(DEVICE_KINDS) if k in set(kinds.values())]
+    devices = pd.concat(frames) if frames else pd.DataFrame(columns=["rating_kw"])
+    ctx = Context(facility, facility.table("rack"), kinds, devices)
+    problems = [p for rule in RULES for p in rule(ctx)]
+    if problems and raise_on_error:
+        raise ValidationError(problems, subject=f"facility {facility.name!r}")
+    return problems
