@@ -18,13 +18,16 @@ from twin.facility import Facility
 
 __version__ = "0.1.0"
 
-_LAZY_MODULES = ("catalog", "weather", "blueprint", "io", "tables", "validation")
+_LAZY_MODULES = ("catalog", "weather", "blueprint", "io", "tables", "validation", "physics", "views", "state")
+_LAZY_FUNCTIONS = {"simulate": "twin.simulation", "render": "twin.views"}
 
 
 def __getattr__(name: str) -> Any:
-    """Import heavier submodules on first use so `import twin` stays fast."""
+    """Import heavier submodules (and `simulate`, `render`) on first use so `import twin` stays fast."""
     if name in _LAZY_MODULES:
         return importlib.import_module(f"twin.{name}")
+    if name in _LAZY_FUNCTIONS:
+        return getattr(importlib.import_module(_LAZY_FUNCTIONS[name]), name)
     raise AttributeError(f"module 'twin' has no attribute {name!r}")
 
 

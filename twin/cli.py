@@ -130,6 +130,20 @@ def list_blueprints() -> None:
     console.print(table)
 
 
+def _register_commands() -> None:
+    """Import every module of `twin.commands`; each adds its subcommands to `app`."""
+    import importlib
+    import pkgutil
+
+    import twin.commands
+
+    for module in pkgutil.iter_modules(twin.commands.__path__):
+        importlib.import_module(f"twin.commands.{module.name}")
+
+
+_register_commands()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `twin` console script."""
     app(args=argv if argv is not None else sys.argv[1:], prog_name="twin")
