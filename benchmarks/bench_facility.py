@@ -1,6 +1,6 @@
 """Benchmark: build, validate and tabulate a 1 GW facility (every GPU a node) against a naive networkx build.
 
-Run: python benchmarks/bench_facility.py [--grid-mw 1000]
+Run: python benchmarks/bench_facility.py [--grid-mw 1200]   (~7,500 NVL72 racks, ~550k GPU nodes)
 Each measurement runs in its own process so peak memory (max RSS) is its own.
 """
 
@@ -62,7 +62,7 @@ def run(task: str, grid_mw: float, dump: str = "") -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--grid-mw", type=float, default=1000.0)
+    parser.add_argument("--grid-mw", type=float, default=1200.0, help="1200 MW of grid gives ~7,500 GB200 NVL72 racks")
     args = parser.parse_args()
     ours = run("ours", args.grid_mw)
     with tempfile.TemporaryDirectory() as tmp:

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 from twin.facility import Facility
+from twin.graph import bulk
 from twin.tables import liquid_fraction
 
 ASSUMED_PUE = {"air": 1.45, "rdhx": 1.35, "dlc": 1.2, "dlc_2p": 1.15, "immersion": 1.1}
@@ -47,6 +48,11 @@ def ai_factory(
     sizing: Sizing = Sizing(),
 ) -> Facility:
     """A site filled with identical racks up to the grid limit: 2N power to every row, N+1 cooling per hall."""
+    with bulk():
+        return _ai_factory(grid_mw, system, cooling, climate, nodes, power_cap_w, heat_rejection, name, sizing)
+
+
+def _ai_factory(grid_mw, system, cooling, climate, nodes, power_cap_w, heat_rejection, name, sizing) -> Facility:
     facility = Facility(name or f"ai-factory-{grid_mw:g}mw", grid_limit_mw=grid_mw, climate=climate)
     spec = facility.catalog.system(system)
     tech = facility.catalog.cooling_tech(cooling)

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
@@ -32,9 +33,13 @@ SITE = "site"
 RACK_DEFAULTS = {"width_m": 0.6, "depth_m": 1.2, "height_m": 2.3}
 
 
+_GPU_SUFFIXES = [f"/gpu-{i:02d}" for i in range(1000)]
+
+
 def gpu_ids(rack: str, count: int) -> list[str]:
     """The ids of a rack's GPU nodes: `<rack>/gpu-00` ... in order."""
-    return [f"{rack}/gpu-{i:02d}" for i in range(count)]
+    suffixes = _GPU_SUFFIXES if count <= len(_GPU_SUFFIXES) else [f"/gpu-{i:02d}" for i in range(count)]
+    return [rack + s for s in suffixes[:count]]
 
 
 class Facility:
@@ -55,7 +60,8 @@ class Facility:
         self._tables: dict[str, tuple[int, Any]] = {}
         if graph is None:
             self.graph.graph.update(name=name, grid_limit_mw=grid_limit_mw, climate=climate, **site_attrs)
-            self.graph.add_node(SITE, kind="site")
+            self.graph.scan()
+            self.graph.add_new_nodes([(SITE, {"kind": "site"})])
 
     # ----------------------------------------------------------------- site-level attributes
     @property
@@ -101,7 +107,7 @@ class Facility:
             raise GraphError(f"device {id!r}: unknown kind {kind!r}; {did_you_mean(kind, DEVICE_KINDS)}")
         self._require_new(id)
         extra = {k: v for k, v in (("group", group), ("redundancy", redundancy)) if v is not None}
-        self.graph.add_node(id, kind=kind, rating_kw=rating_kw, **extra, **attrs)
+        self.graph.add_new_nodes([(id, {"kind": kind, "rating_kw": rating_kw, **extra, **attrs})])
         self.connect_many([(src, id) for src in fed_by], "power")
         self.connect_many([(id, dst) for dst in rejects_to], "heat")
         return id
@@ -119,10 +125,10 @@ class Facility:
     ) -> str:
         """Add a hall: a floor rectangle at (x_m, y_m) with one cooling technology for its racks."""
         self._require_new(id)
-        self.graph.add_node(
-            id, kind="hall", x_m=x_m, y_m=y_m, width_m=width_m, depth_m=depth_m, cooling=cooling, **attrs
+        self.graph.add_new_nodes(
+            [(id, {"kind": "hall", "x_m": x_m, "y_m": y_m, "width_m": width_m, "depth_m": depth_m, "cooling": cooling, **attrs})]
         )
-        self.graph.add_edge(SITE, id, kind="contains")
+        self.connect(SITE, id, "contains")
         return id
 
     def add_row(self, hall: str, name: str, **attrs: Any) -> str:
@@ -130,8 +136,8 @@ class Facility:
         self._require_kind(hall, "hall")
         row = f"{hall}/{name}"
         self._require_new(row)
-        self.graph.add_node(row, kind="row", **attrs)
-        self.graph.add_edge(hall, row, kind="contains")
+        self.graph.add_new_nodes([(row, {"kind": "row", **attrs})])
+        self.graph.add_new_edges([(hall, row)], kind="contains")
         return row
 
     def add_racks(
@@ -170,12 +176,12 @@ class Facility:
         if y_m is None:
             y_m = self.graph.nodes[row].get("y_m", 0.0)
         ys = np.broadcast_to(np.asarray(y_m, dtype=float), (count,))
-        self.graph.add_nodes_from(
+        self.graph.add_new_nodes(
             (rack, {"kind": "rack", "system": None, "nodes": None, "power_cap_w": None,
                     "x_m": float(x), "y_m": float(y), "z_m": 0.0, **geometry, **attrs})
             for rack, x, y in zip(ids, xs.tolist(), ys.tolist())
         )
-        self.graph.add_edges_from(((row, rack) for rack in ids), kind="contains")
+        self.graph.add_new_edges(((row, rack) for rack in ids), kind="contains")
         self.connect_many([(src, rack) for src in fed_by for rack in ids], "power")
         self.connect_many([(rack, dst) for dst in cooled_by for rack in ids], "heat")
         if system is not None:
@@ -197,7 +203,8 @@ class Facility:
         for rack in racks:
             self._require_kind(rack, "rack")
         old = [g for rack in racks for g in self._children(rack, "gpu")]
-        self.graph.remove_nodes_from(old)
+        if old:
+            self.graph.remove_nodes_from(old)
         if system is None:
             for rack in racks:
                 self.graph.nodes[rack].update(system=None, nodes=None, power_cap_w=None)
@@ -207,9 +214,7 @@ class Facility:
         gpus = int(spec.gpus_per_rack(nodes))
         for rack in racks:
             self.graph.nodes[rack].update(system=system, nodes=nodes, power_cap_w=power_cap_w)
-        new = [(rack, gpu) for rack in racks for gpu in gpu_ids(rack, gpus)]
-        self.graph.add_nodes_from((gpu for _, gpu in new), kind="gpu")
-        self.graph.add_edges_from(new, kind="contains")
+        self.graph.add_gpus((rack, gpu) for rack in racks for gpu in gpu_ids(rack, gpus))
 
     def connect(self, src: str, dst: str, kind: str) -> None:
         """Add one `power`, `heat` or `contains` edge between existing nodes."""
@@ -219,8 +224,8 @@ class Facility:
         """Add many edges of one kind; every endpoint must already exist."""
         if kind not in ("power", "heat", "contains"):
             raise GraphError(f"unknown edge kind {kind!r}; use 'power', 'heat' or 'contains'")
-        nodes = self.graph.nodes
-        missing = {end for pair in edges for end in pair if end not in nodes}
+        graph = self.graph
+        missing = [end for end in set(chain.from_iterable(edges)) if end not in graph]
         if missing:
             src, dst = next(p for p in edges if p[0] in missing or p[1] in missing)
             end = src if src in missing else dst
@@ -228,7 +233,7 @@ class Facility:
                 f"{kind} edge {src!r} -> {dst!r}: node {end!r} does not exist; "
                 f"add it first ({did_you_mean(end, self._ids_like(end))})"
             )
-        self.graph.add_edges_from(edges, kind=kind)
+        graph.add_new_edges(edges, kind=kind)
 
     # ----------------------------------------------------------------- views
     def table(self, kind: str) -> pd.DataFrame:
@@ -247,7 +252,7 @@ class Facility:
 
     def nodes_of(self, kind: str) -> list[str]:
         """Ids of all nodes of one kind, in insertion order."""
-        return [n for n, k in self.graph.nodes(data="kind") if k == kind]
+        return [n for n, _ in self.graph.by_kind().get(kind, [])]
 
     @property
     def racks(self) -> pd.DataFrame:

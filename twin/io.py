@@ -13,6 +13,7 @@ import yaml
 
 from twin.errors import BlueprintError
 from twin.fields import Doc, line_map
+from twin.graph import bulk
 
 if TYPE_CHECKING:
     from twin.catalog import Catalog
@@ -73,9 +74,11 @@ def load(path: str | Path, *, catalog: Catalog | None = None) -> Facility:
     path = Path(path)
     text = read_text(path)
     if path.suffix.lower() == ".json":
-        return from_node_link(_parse_json(text, str(path)), str(path), catalog=catalog)
+        with bulk():
+            return from_node_link(_parse_json(text, str(path)), str(path), catalog=catalog)
     data, doc = parse_yaml(text, str(path))
-    return blueprint.read(data, doc, base_dir=path.parent, catalog=catalog)
+    with bulk():
+        return blueprint.read(data, doc, base_dir=path.parent, catalog=catalog)
 
 
 def save(facility: Facility, path: str | Path) -> Path:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from itertools import chain
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from twin.graph import CONTAINS_PARENT
+from twin.graph import CONTAINS_PARENT, bulk
 
 if TYPE_CHECKING:
     from twin.facility import Facility
@@ -15,34 +16,35 @@ if TYPE_CHECKING:
 
 def build(facility: Facility, kind: str) -> pd.DataFrame:
     """All nodes of `kind` as a DataFrame indexed by node id, one column per attribute."""
-    graph = facility.graph
-    ids = [n for n, k in graph.nodes(data="kind") if k == kind]
-    attrs = graph.nodes
-    records = [attrs[n] for n in ids]
-    columns: dict[str, None] = {}
-    for record in records if kind != "gpu" else records[:1]:
-        columns.update(dict.fromkeys(record))
+    with bulk():
+        return _build(facility, kind)
+
+
+def _build(facility: Facility, kind: str) -> pd.DataFrame:
+    pairs = facility.graph.by_kind().get(kind, [])
+    ids = [n for n, _ in pairs]
+    records = [d for _, d in pairs]
+    columns = dict.fromkeys(chain.from_iterable(records))
     columns.pop("kind", None)
     data = {c: [r.get(c) for r in records] for c in columns}
     parent_kind = CONTAINS_PARENT.get(kind)
     if parent_kind is not None:
-        data[parent_kind] = _parents(facility, ids)
-    frame = pd.DataFrame(data, index=pd.Index(ids, name="id"))
+        parents = parent_map(facility, parent_kind)
+        data[parent_kind] = [parents.get(n) for n in ids]
+    frame = pd.DataFrame(data, index=pd.Index(ids, name="id", dtype=object))
     if kind == "rack":
         frame = _rack_columns(facility, frame)
     return frame
 
 
-def _parents(facility: Facility, ids: list[str]) -> list[str | None]:
-    pred = facility.graph.pred
-    out: list[str | None] = []
-    for n in ids:
-        parent = None
-        for p, d in pred[n].items():
-            if d.get("kind") == "contains":
-                parent = p
-                break
-        out.append(parent)
+def parent_map(facility: Facility, parent_kind: str) -> dict[str, str]:
+    """child id -> parent id over the contains edges leaving nodes of `parent_kind`."""
+    scan = facility.graph.scan()
+    kinds = facility.graph.nodes
+    out = dict(scan.gpu_rack) if parent_kind == "rack" else {}
+    for parent, child in scan.edges.get("contains", []):
+        if kinds[parent].get("kind") == parent_kind:
+            out[child] = parent
     return out
 
 
@@ -53,7 +55,7 @@ def _rack_columns(facility: Facility, racks: pd.DataFrame) -> pd.DataFrame:
     for col in ("system", "nodes", "power_cap_w", "cooling"):
         if col not in racks:
             racks[col] = None
-    row_to_hall = _row_halls(facility)
+    row_to_hall = parent_map(facility, "hall")
     racks["hall"] = [row_to_hall.get(r) for r in racks["row"]]
     hall_cooling = [halls[h].get("cooling") if h in halls else None for h in racks["hall"]]
     own = racks["cooling"].tolist()
@@ -100,11 +102,6 @@ def liquid_fraction(tech, spec) -> float:
     if tech.unit_kind == "cdu" and getattr(spec, "liquid_heat_fraction", 0) and tech.liquid_heat_fraction < 1.0:
         return float(spec.liquid_heat_fraction)
     return float(tech.liquid_heat_fraction)
-
-
-def _row_halls(facility: Facility) -> dict[str, str | None]:
-    rows = [n for n, k in facility.graph.nodes(data="kind") if k == "row"]
-    return dict(zip(rows, _parents(facility, rows)))
 
 
 def _lookup(section: dict, key):

@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 
 from twin.errors import Problem, ValidationError, did_you_mean
+from twin.tables import parent_map
 from twin.graph import (
     CONTAINS_PARENT, DEVICE_KINDS, EDGE_KINDS, HEAT_KINDS, NODE_KINDS, PLANT_KINDS, POWER_KINDS,
-    SOURCE_KINDS, UNIT_KINDS,
+    SOURCE_KINDS, bulk,
 )
 
 if TYPE_CHECKING:
@@ -25,19 +26,50 @@ HEAT_SOURCES = {"rack"} | HEAT_KINDS
 
 @dataclass
 class Context:
-    """What the rules share: the facility, its tables, and node kinds by id."""
+    """What the rules share: the facility, its tables, and the kind of every node but the GPUs."""
 
     facility: Facility
     racks: pd.DataFrame
     kinds: dict[str, str]
     devices: pd.DataFrame
     acyclic: dict[str, bool] = field(default_factory=dict)
+    _subgraphs: dict[str, nx.DiGraph] = field(default_factory=dict)
+    _rack_links: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def kinds_of(self, nodes: pd.Series) -> pd.Series:
+        """Kinds of many nodes (GPUs, absent from `kinds`, are looked up in the graph one by one)."""
+        kinds = nodes.map(self.kinds)
+        missing = kinds.isna()
+        if missing.any():
+            attrs = self.facility.graph.nodes
+            kinds[missing] = [attrs[n].get("kind") for n in nodes[missing]]
+        return kinds
 
     def subgraph(self, edge_kind: str) -> nx.DiGraph:
-        """The power or heat graph over every node but GPUs."""
+        """The power or heat graph between devices (racks left out: they only end power and start heat)."""
+        if edge_kind not in self._subgraphs:
+            self._split(edge_kind)
+        return self._subgraphs[edge_kind]
+
+    def rack_links(self, edge_kind: str) -> pd.DataFrame:
+        """(device, rack) pairs of one edge kind: the device feeding the rack, or cooling it."""
+        if edge_kind not in self._rack_links:
+            self._split(edge_kind)
+        return self._rack_links[edge_kind]
+
+    def _split(self, edge_kind: str) -> None:
+        pairs = self.facility.graph.edges_by_kind().get(edge_kind, [])
+        frame = pd.DataFrame(pairs, columns=["u", "v"], dtype=object)
+        is_rack_u = (self.kinds_of(frame["u"]) == "rack").to_numpy()
+        is_rack_v = (self.kinds_of(frame["v"]) == "rack").to_numpy()
         g = nx.DiGraph()
-        g.add_edges_from((u, v) for u, v, k in self.facility.graph.edges(data="kind") if k == edge_kind)
-        return g
+        g.add_edges_from(frame[~is_rack_u & ~is_rack_v].itertuples(index=False, name=None))
+        self._subgraphs[edge_kind] = g
+        links = pd.concat([
+            pd.DataFrame({"device": frame["u"][is_rack_v & ~is_rack_u], "rack": frame["v"][is_rack_v & ~is_rack_u]}),
+            pd.DataFrame({"device": frame["v"][is_rack_u & ~is_rack_v], "rack": frame["u"][is_rack_u & ~is_rack_v]}),
+        ], ignore_index=True)
+        self._rack_links[edge_kind] = links
 
 
 def _missing(value) -> bool:
@@ -52,23 +84,30 @@ def _p(where: str, rule: str, message: str, fix: str) -> Problem:
 def check_kinds(ctx: Context) -> list[Problem]:
     """Every node and edge has a known kind, and edges join the kinds they may join."""
     out = []
-    for node, kind in ctx.kinds.items():
-        if kind not in NODE_KINDS:
+    for kind, pairs in ctx.facility.graph.by_kind().items():
+        if kind in NODE_KINDS:
+            continue
+        for node, _ in pairs:
             out.append(_p(node, "node-kind", f"unknown kind {kind!r}", f"use one of the node kinds ({did_you_mean(kind, NODE_KINDS)})"))
     allowed = {"power": (POWER_KINDS, POWER_TARGETS), "heat": (HEAT_SOURCES, HEAT_KINDS)}
-    for u, v, kind in ctx.facility.graph.edges(data="kind"):
-        ku, kv = ctx.kinds.get(u), ctx.kinds.get(v)
+    for kind, pairs in ctx.facility.graph.edges_by_kind().items():
+        if not pairs:
+            continue
+        frame = pd.DataFrame(pairs, columns=["u", "v"])
+        ku, kv = ctx.kinds_of(frame["u"]), ctx.kinds_of(frame["v"])
         if kind == "contains":
-            if CONTAINS_PARENT.get(kv) != ku:
-                out.append(_p(v, "contains", f"is a {kv} contained by {ku} {u!r}",
-                              f"a {kv} belongs to a {CONTAINS_PARENT.get(kv, 'nothing')}"))
+            bad = ku.to_numpy(dtype=object) != kv.map(CONTAINS_PARENT).to_numpy(dtype=object)
+            for u, v, a, b in zip(frame["u"][bad], frame["v"][bad], ku[bad], kv[bad]):
+                out.append(_p(v, "contains", f"is a {b} contained by {a} {u!r}", f"a {b} belongs to a {CONTAINS_PARENT.get(b, 'nothing')}"))
         elif kind in allowed:
             src, dst = allowed[kind]
-            if ku not in src or kv not in dst:
-                out.append(_p(u, f"{kind}-edge", f"{kind} edge {u!r} ({ku}) -> {v!r} ({kv}) joins kinds that cannot be joined",
+            bad = ~(ku.isin(src) & kv.isin(dst)).to_numpy()
+            for u, v, a, b in zip(frame["u"][bad], frame["v"][bad], ku[bad], kv[bad]):
+                out.append(_p(u, f"{kind}-edge", f"{kind} edge {u!r} ({a}) -> {v!r} ({b}) joins kinds that cannot be joined",
                               f"{kind} edges run from {sorted(src)} to {sorted(dst)}"))
         else:
-            out.append(_p(u, "edge-kind", f"edge {u!r} -> {v!r} has unknown kind {kind!r}", "use 'power', 'heat' or 'contains'"))
+            for u, v in pairs:
+                out.append(_p(u, "edge-kind", f"edge {u!r} -> {v!r} has unknown kind {kind!r}", "use 'power', 'heat' or 'contains'"))
     return out
 
 
@@ -83,8 +122,8 @@ def check_structure(ctx: Context) -> list[Problem]:
     racks = ctx.racks
     for node in racks.index[racks["row"].isna()]:
         out.append(_p(node, "contains", "rack is not inside a row", "add racks with add_racks(row, ...)"))
-    gpus = ctx.facility.table("gpu")
-    have = gpus["rack"].value_counts().reindex(racks.index, fill_value=0).to_numpy()
+    have = pd.Series(list(parent_map(ctx.facility, "rack").values()), dtype=object).value_counts()
+    have = have.reindex(racks.index, fill_value=0).to_numpy()
     want = racks["gpus"].to_numpy()
     for node, h, w in zip(racks.index[have != want], have[have != want], want[have != want]):
         out.append(_p(node, "gpu-count", f"holds {h} GPU nodes but its system and node count give {w}",
@@ -110,18 +149,21 @@ def check_reach(ctx: Context) -> list[Problem]:
     """Every rack is fed from a grid source and its heat reaches a final heat sink."""
     out = []
     power = ctx.subgraph("power")
-    sources = [n for n in power if ctx.kinds.get(n) in SOURCE_KINDS]
-    fed = set(sources).union(*(nx.descendants(power, s) for s in sources)) if sources else set()
+    sources = [n for n in power if ctx.kinds.get(n) in SOURCE_KINDS] + [
+        n for n in ctx.rack_links("power")["device"] if ctx.kinds.get(n) in SOURCE_KINDS]
+    fed = set(sources).union(*(nx.descendants(power, s) for s in sources if s in power))
     heat = ctx.subgraph("heat")
-    sinks = [n for n in heat if ctx.kinds.get(n) in PLANT_KINDS and heat.out_degree(n) == 0]
-    cooled = set(sinks).union(*(nx.ancestors(heat, s) for s in sinks)) if sinks else set()
-    for rack in ctx.racks.index:
-        if rack not in fed:
-            out.append(_p(rack, "fed", "rack is not fed from any grid source",
-                          "give it fed_by=[...] a PDU/busway/UPS on a path from a 'grid' device"))
-        if rack not in cooled:
-            out.append(_p(rack, "cooled", "rack heat reaches no heat-rejection plant (chiller, dry cooler, cooling tower)",
-                          "give it cooled_by=[...] a CDU/CRAH/RDHx that rejects_to a plant unit"))
+    sinks = [n for n, k in ctx.kinds.items() if k in PLANT_KINDS and (n not in heat or heat.out_degree(n) == 0)]
+    cooled = set(sinks).union(*(nx.ancestors(heat, s) for s in sinks if s in heat))
+    for rule, edge, reached, message, fix in (
+        ("fed", "power", fed, "rack is not fed from any grid source",
+         "give it fed_by=[...] a PDU/busway/UPS on a path from a 'grid' device"),
+        ("cooled", "heat", cooled, "rack heat reaches no heat-rejection plant (chiller, dry cooler, cooling tower)",
+         "give it cooled_by=[...] a CDU/CRAH/RDHx that rejects_to a plant unit"),
+    ):
+        links = ctx.rack_links(edge)
+        ok = set(links["rack"][links["device"].isin(reached)])
+        out += [_p(rack, rule, message, fix) for rack in ctx.racks.index if rack not in ok]
     return out
 
 
@@ -254,41 +296,50 @@ def check_redundancy(ctx: Context) -> list[Problem]:
 
 
 def device_loads(ctx: Context) -> dict[str, np.ndarray]:
-    """For every device, which racks' load it carries: power downstream, heat upstream per stream share."""
+    """Per device, the kW it carries from each rack: power downstream, heat upstream by stream share.
+
+    Rack incidence is set with one fancy-index per edge kind; the loop runs over devices, not racks.
+    """
     racks = ctx.racks
-    col = {r: i for i, r in enumerate(racks.index)}
+    col = pd.Series(np.arange(len(racks)), index=racks.index)
     kw = np.nan_to_num(racks["nameplate_kw"].to_numpy(dtype=float))
     lf = np.nan_to_num(racks["liquid_fraction"].to_numpy(dtype=float))
     reach: dict[str, np.ndarray] = {}
     if ctx.acyclic.get("power", True):
         power = ctx.subgraph("power")
-        for node in reversed(list(nx.topological_sort(power))):
-            if ctx.kinds.get(node) not in POWER_KINDS:
-                continue
-            row = np.zeros(len(racks), dtype=bool)
-            for child in power.succ[node]:
-                if child in col:
-                    row[col[child]] = True
-                elif child in reach:
-                    row |= reach[child] > 0
-            reach[node] = row * kw
+        devices = [n for n in reversed(list(nx.topological_sort(power))) if ctx.kinds.get(n) in POWER_KINDS]
+        devices += [n for n in ctx.rack_links("power")["device"].unique() if n not in power and ctx.kinds.get(n) in POWER_KINDS]
+        rows = _incidence(devices, ctx.rack_links("power"), col)
+        for i, node in enumerate(devices):
+            for child in (power.succ[node] if node in power else ()):
+                if child in reach:
+                    rows[i] |= reach[child] > 0
+            reach[node] = rows[i] * kw
     if ctx.acyclic.get("heat", True):
         heat = ctx.subgraph("heat")
+        order = [n for n in nx.topological_sort(heat) if ctx.kinds.get(n) in HEAT_KINDS]
+        order += [n for n in ctx.rack_links("heat")["device"].unique() if n not in heat and ctx.kinds.get(n) in HEAT_KINDS]
+        rows = _incidence(order, ctx.rack_links("heat"), col)
         streams: dict[str, dict[str, np.ndarray]] = {}
-        for node in nx.topological_sort(heat):
-            kind = ctx.kinds.get(node)
-            if kind not in HEAT_KINDS:
-                continue
-            mine = {}
-            for parent in heat.pred[node]:
-                if parent in col:
-                    mine.setdefault(kind, np.zeros(len(racks), dtype=bool))[col[parent]] = True
-                for stream, rows in streams.get(parent, {}).items():
-                    mine[stream] = mine.get(stream, np.zeros(len(racks), dtype=bool)) | rows
+        share = {"cdu": lf, "rdhx": lf, "crah": 1.0 - lf}
+        for i, node in enumerate(order):
+            mine = {ctx.kinds[node]: rows[i]} if rows[i].any() else {}
+            for parent in (heat.pred[node] if node in heat else ()):
+                for stream, seen in streams.get(parent, {}).items():
+                    mine[stream] = mine[stream] | seen if stream in mine else seen
             streams[node] = mine
-            share = {"cdu": lf, "rdhx": lf, "crah": 1.0 - lf}
-            reach[node] = sum((rows * kw * share[s] for s, rows in mine.items()), np.zeros(len(racks)))
+            reach[node] = sum((seen * kw * share[s] for s, seen in mine.items()), np.zeros(len(racks)))
     return reach
+
+
+def _incidence(devices: list[str], frame: pd.DataFrame, col: pd.Series) -> np.ndarray:
+    """Boolean (device x rack) matrix: True where (device, rack) is a row of `frame`."""
+    out = np.zeros((len(devices), len(col)), dtype=bool)
+    if len(frame):
+        row = pd.Series(np.arange(len(devices)), index=pd.Index(devices, dtype=object))
+        frame = frame[frame["device"].isin(row.index) & frame["rack"].isin(col.index)]
+        out[row[frame["device"]].to_numpy(), col[frame["rack"]].to_numpy()] = True
+    return out
 
 
 def check_loads(ctx: Context) -> list[Problem]:
@@ -361,11 +412,17 @@ RULES: tuple[Callable[[Context], list[Problem]], ...] = (
 
 def validate(facility: Facility, *, raise_on_error: bool = True) -> list[Problem]:
     """Run every rule; raise a ValidationError listing every problem (or return them)."""
-    kinds = dict(facility.graph.nodes(data="kind"))
-    frames = [facility.table(k) for k in sorted(DEVICE_KINDS) if k in set(kinds.values())]
-    devices = pd.concat(frames) if frames else pd.DataFrame(columns=["rating_kw"])
-    ctx = Context(facility, facility.table("rack"), kinds, devices)
-    problems = [p for rule in RULES for p in rule(ctx)]
+    with bulk():
+        problems = _run_rules(facility)
     if problems and raise_on_error:
         raise ValidationError(problems, subject=f"facility {facility.name!r}")
     return problems
+
+
+def _run_rules(facility: Facility) -> list[Problem]:
+    index = facility.graph.by_kind()
+    kinds = {n: kind for kind, pairs in index.items() if kind != "gpu" for n, _ in pairs}
+    frames = [facility.table(k) for k in sorted(DEVICE_KINDS) if k in index]
+    devices = pd.concat(frames) if frames else pd.DataFrame(columns=["rating_kw"])
+    ctx = Context(facility, facility.table("rack"), kinds, devices)
+    return [p for rule in RULES for p in rule(ctx)]
