@@ -1,0 +1,84 @@
+"""GPU and rack power vs utilization and power cap, and the throughput fraction a cap leaves.
+
+GPU power follows DESIGN §5: P = idle + (cap - idle) x utilization, with cap <= TDP. Non-GPU power
+(CPUs, memory, NICs, fans, switch trays; catalog `node_overhead_w`, `rack_overhead_w`) is held at its
+full-load value whatever the GPU load (assumption, conservative: the catalog gives no part-load figure).
+
+>>> import numpy as np
+>>> gpu_power_w(145.0, 1200.0, np.array([0.0, 1.0])).tolist()
+[145.0, 1200.0]
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from twin.physics import PhysicsError
+
+if TYPE_CHECKING:
+    from twin.catalog import Catalog, System
+
+DEFAULT_CAP_CURVE = "measured_default"
+
+
+def _check_utilization(utilization: Any) -> np.ndarray:
+    u = np.asarray(utilization, dtype=float)
+    bad = ~np.isfinite(u) | (u < 0.0) | (u > 1.0)
+    if np.any(bad):
+        where = np.argwhere(bad)[0] if u.ndim else ()
+        value = u[tuple(where)] if u.ndim else float(u)
+        raise PhysicsError(f"utilization {value!r} at index {tuple(int(i) for i in where)} is outside 0..1; "
+                           "give the fraction of serving capacity in use (0 idle, 1 full)")
+    return u
+
+
+def gpu_power_w(idle_w: Any, cap_w: Any, utilization: Any) -> Any:
+    """GPU power in W: idle + (cap - idle) x utilization; vectorized (numpy broadcasting)."""
+    u = _check_utilization(utilization)
+    idle = np.asarray(idle_w, dtype=float)
+    cap = np.asarray(cap_w, dtype=float)
+    if np.any(cap < idle):
+        raise PhysicsError(f"power cap {np.min(cap):g} W is below the idle power {np.max(idle):g} W; "
+                           "raise the cap (caps live between the curve's minimum and the TDP)")
+    out = idle + (cap - idle) * u
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def cap_factor(catalog: Catalog, cap_w: Any, tdp_w: Any, curve: str = DEFAULT_CAP_CURVE) -> Any:
+    """Throughput fraction at a GPU power cap (1.0 at TDP), from the catalog's concave cap curve.
+
+    `curve` is a catalog power-cap curve id: 'measured_default' (MLPerf MaxQ vs MaxP, the default) or
+    'vendor_claim' (NVIDIA's rosier Max-Q claim, a labelled alternative). Caps outside the curve's
+    evidence (below its min_cap_fraction, or above TDP) raise.
+    """
+    tdp = np.asarray(tdp_w, dtype=float)
+    if np.any(tdp <= 0):
+        raise PhysicsError(f"tdp_w must be positive, got {np.min(tdp):g}")
+    return catalog.power_cap_curve(curve).factor(np.asarray(cap_w, dtype=float) / tdp)
+
+
+def rack_power_kw(spec: System, nodes: Any, cap_w: Any, utilization: Any) -> Any:
+    """Rack AC input power (kW, PSU losses included) of `nodes` nodes at a cap and utilization; vectorized.
+
+    At utilization 1 this equals `System.rack_power_kw(nodes, cap_w)` (the catalog's full-load figure).
+    """
+    n = np.asarray(nodes, dtype=float)
+    gpu_w = gpu_power_w(spec.gpu_idle_w, cap_w, utilization)
+    kw = n * (spec.gpus_per_node * np.asarray(gpu_w) + spec.node_overhead_w) / 1000.0
+    kw = kw + np.where(n > 0, spec.rack_overhead_w / 1000.0, 0.0)
+    return float(kw) if np.ndim(kw) == 0 else kw
+
+
+def rack_power_terms_kw(spec: System, nodes: Any, cap_w: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(fixed, dynamic) kW of racks so that power = fixed + dynamic x utilization (for vectorized sims)."""
+    n = np.asarray(nodes, dtype=float)
+    cap = np.asarray(cap_w, dtype=float)
+    gpus = n * spec.gpus_per_node
+    fixed = (gpus * spec.gpu_idle_w + n * spec.node_overhead_w) / 1000.0 + np.where(n > 0, spec.rack_overhead_w / 1000.0, 0.0)
+    dynamic = gpus * (cap - spec.gpu_idle_w) / 1000.0
+    return fixed, dynamic
+
+
+__all__ = ["DEFAULT_CAP_CURVE", "gpu_power_w", "cap_factor", "rack_power_kw", "rack_power_terms_kw"]
