@@ -1,8 +1,12 @@
 """GPU and rack power vs utilization and power cap, and the throughput fraction a cap leaves.
 
-GPU power follows DESIGN §5: P = idle + (cap - idle) x utilization, with cap <= TDP. Non-GPU power
-(CPUs, memory, NICs, fans, switch trays; catalog `node_overhead_w`, `rack_overhead_w`) is held at its
-full-load value whatever the GPU load (assumption, conservative: the catalog gives no part-load figure).
+GPU power follows DESIGN §5: P = idle + (cap - idle) x utilization, with cap <= TDP. Non-GPU node power
+(catalog `node_overhead_w`, its full-load value) is split: NODE_OVERHEAD_FIXED_SHARE of it (CPUs, memory,
+NICs) is constant, the rest (fans, power conversion) follows GPU power relative to TDP. Assumption: the
+reference gives server fans at 10-15 % of server input (reference/cooling_physics.yaml) and PSU losses of
+4-10 % of load (80 PLUS); their sum is about half of the catalog's node overheads. Rack-level overhead
+(`rack_overhead_w`, NVLink switch trays) is constant. At full load and TDP the rack power equals the
+catalog's `System.rack_power_kw`.
 
 >>> import numpy as np
 >>> gpu_power_w(145.0, 1200.0, np.array([0.0, 1.0])).tolist()
@@ -21,6 +25,8 @@ if TYPE_CHECKING:
     from twin.catalog import Catalog, System
 
 DEFAULT_CAP_CURVE = "measured_default"
+#: share of node_overhead_w that does not follow GPU power (assumption, see module docstring)
+NODE_OVERHEAD_FIXED_SHARE = 0.5
 
 
 def _check_utilization(utilization: Any) -> np.ndarray:
@@ -60,14 +66,13 @@ def cap_factor(catalog: Catalog, cap_w: Any, tdp_w: Any, curve: str = DEFAULT_CA
 
 
 def rack_power_kw(spec: System, nodes: Any, cap_w: Any, utilization: Any) -> Any:
-    """Rack AC input power (kW, PSU losses included) of `nodes` nodes at a cap and utilization; vectorized.
+    """Rack AC input power (kW, PSU losses included) of `nodes` nodes at a GPU cap and utilization; vectorized.
 
-    At utilization 1 this equals `System.rack_power_kw(nodes, cap_w)` (the catalog's full-load figure).
+    At utilization 1 and cap = TDP this equals the catalog's `System.rack_power_kw(nodes, tdp)`.
     """
-    n = np.asarray(nodes, dtype=float)
-    gpu_w = gpu_power_w(spec.gpu_idle_w, cap_w, utilization)
-    kw = n * (spec.gpus_per_node * np.asarray(gpu_w) + spec.node_overhead_w) / 1000.0
-    kw = kw + np.where(n > 0, spec.rack_overhead_w / 1000.0, 0.0)
+    u = _check_utilization(utilization)
+    fixed, dynamic = rack_power_terms_kw(spec, nodes, cap_w)
+    kw = fixed + dynamic * u
     return float(kw) if np.ndim(kw) == 0 else kw
 
 
@@ -75,10 +80,15 @@ def rack_power_terms_kw(spec: System, nodes: Any, cap_w: Any) -> tuple[np.ndarra
     """(fixed, dynamic) kW of racks so that power = fixed + dynamic x utilization (for vectorized sims)."""
     n = np.asarray(nodes, dtype=float)
     cap = np.asarray(cap_w, dtype=float)
-    gpus = n * spec.gpus_per_node
-    fixed = (gpus * spec.gpu_idle_w + n * spec.node_overhead_w) / 1000.0 + np.where(n > 0, spec.rack_overhead_w / 1000.0, 0.0)
-    dynamic = gpus * (cap - spec.gpu_idle_w) / 1000.0
+    if np.any(cap < spec.gpu_idle_w) or np.any(cap > spec.gpu_tdp_w * (1 + 1e-9)):
+        raise PhysicsError(f"{spec.id}: power cap {np.min(cap):g}-{np.max(cap):g} W must lie between the idle power "
+                           f"{spec.gpu_idle_w:g} W and the TDP {spec.gpu_tdp_w:g} W")
+    share = NODE_OVERHEAD_FIXED_SHARE
+    follow = spec.node_overhead_w * (1.0 - share) / (spec.gpus_per_node * spec.gpu_tdp_w)  # per W of GPU power
+    per_node_idle = spec.gpus_per_node * spec.gpu_idle_w * (1.0 + follow) + spec.node_overhead_w * share
+    fixed = n * per_node_idle / 1000.0 + np.where(n > 0, spec.rack_overhead_w / 1000.0, 0.0)
+    dynamic = n * spec.gpus_per_node * (cap - spec.gpu_idle_w) * (1.0 + follow) / 1000.0
     return fixed, dynamic
 
 
-__all__ = ["DEFAULT_CAP_CURVE", "gpu_power_w", "cap_factor", "rack_power_kw", "rack_power_terms_kw"]
+__all__ = ["DEFAULT_CAP_CURVE", "NODE_OVERHEAD_FIXED_SHARE", "gpu_power_w", "cap_factor", "rack_power_kw", "rack_power_terms_kw"]

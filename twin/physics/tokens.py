@@ -50,10 +50,9 @@ class Workload:
     isl: int = 1024
     osl: int = 1024
     kind: str = "inference"
-    tier_mix: Mapping[str, float] | None = None
+    tier_mix: Mapping[str, float] | None = field(default=None, hash=False)
     params_b: float | None = None
     mfu: float = DEFAULT_MFU
-    _mix: tuple = field(default=(), repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "llm", LLM_ALIASES.get(str(self.llm).lower(), str(self.llm)))

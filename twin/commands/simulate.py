@@ -1,0 +1,83 @@
+"""`twin simulate FILE`: a year (or any span) of a facility through weather, saved as NetCDF with a plot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from twin.cli import BLUEPRINT_HELP, app, console, friendly, kv_table
+
+
+def _utilization(text: str):
+    """'constant', 'diurnal', 'training' or a number in 0..1."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+@app.command()
+@friendly
+def simulate(
+    blueprint: str = typer.Argument(..., help=BLUEPRINT_HELP),
+    weather: Optional[str] = typer.Option(None, "--weather", help="Climate name (phoenix, lulea, hot-humid, ...) or an .epw/.csv file; default: the blueprint's climate."),
+    hours: int = typer.Option(8760, "--hours", help="Hours to simulate from Jan 1."),
+    freq: str = typer.Option("1h", "--freq", help="Time step, e.g. 1h, 15min, 1min."),
+    utilization: str = typer.Option("constant", "--utilization", help="constant, diurnal, training, or a number 0..1."),
+    llm: str = typer.Option("deepseek-r1", "--llm", help="LLM served (deepseek-r1, gpt-oss-120b)."),
+    precision: str = typer.Option("fp8", "--precision", help="fp8 or fp4."),
+    per_rack: bool = typer.Option(False, "--per-rack/--no-per-rack", help="Also keep (time x rack) series."),
+    chunks: Optional[int] = typer.Option(None, "--chunks", help="Steps per dask chunk (long minute-level runs)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the results to this NetCDF (.nc) file."),
+    plot: Optional[Path] = typer.Option(None, "--plot", help="Save a plot (PNG) of power, PUE and tokens."),
+) -> None:
+    """Simulate a facility through weather; print annual energy, PUE, WUE, tokens and revenue."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    import blueprints
+    from twin.physics.tokens import Workload
+    from twin.simulation import simulate as run
+
+    facility = blueprints.load(blueprint)
+    workload = Workload(llm=llm, precision=precision)
+    columns = (TextColumn("[bold]simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("steps"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("simulate", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        ds = run(facility, weather=weather, workload=workload, hours=hours, freq=freq,
+                 utilization=_utilization(utilization), per_rack=per_rack, chunks=chunks, progress=advance)
+    if out is not None:
+        with console.status(f"writing {out}"):
+            ds.twin.save(out)
+    s = ds.twin.summary()
+    rows = {
+        "weather": ds.attrs["weather_site"],
+        "steps": s["steps"],
+        "grid energy, MWh": s["grid_energy_mwh"],
+        "IT energy, MWh": s["it_energy_mwh"],
+        "cooling energy, MWh": s["cooling_energy_mwh"],
+        "power-chain losses, MWh": s["losses_energy_mwh"],
+        "auxiliary energy, MWh": s["aux_energy_mwh"],
+        "peak grid power, MW": s["peak_grid_mw"],
+        "PUE (annual)": s["pue"],
+        "PUE mean / peak": f"{s['pue_mean']:.3f} / {s['pue_peak']:.3f}",
+        "WUE, L/kWh": s["wue_l_per_kwh"],
+        "tokens": f"{s['tokens']:.4g}",
+        "tokens per kWh (grid)": f"{s['tokens_per_kwh_grid']:,.0f}",
+        "revenue, USD": s["revenue_usd"],
+        "hours with chillers on": s["chiller_hours"],
+        "hours throttled / over-temperature": f"{s['throttling_hours']:,.0f} / {s['over_temperature_hours']:,.0f}",
+        "hours overloaded": f"{s['overload_hours']:,.0f}",
+    }
+    console.print(kv_table(f"simulation of {facility.name}", rows))
+    if plot is not None:
+        ds.twin.plot(plot, title=f"{facility.name} in {ds.attrs['weather_site']}")
+        console.print(f"plot written to {plot}")
+    if out is not None:
+        console.print(f"results written to {out}")
