@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from twin.facility import Facility
 from twin.graph import bulk
+from twin.plant import add_cooling_plant
 from twin.tables import liquid_fraction
 
 ASSUMED_PUE = {"air": 1.45, "rdhx": 1.35, "dlc": 1.2, "dlc_2p": 1.15, "immersion": 1.1}
@@ -29,10 +30,6 @@ class Sizing:
     halls_per_substation: int = 10
     aisle_m: float = 1.2
     margin: float = 1.15
-    cdu_kw: float = 2000.0
-    crah_kw: float = 600.0
-    dry_cooler_kw: float = 2500.0
-    chiller_kw: float = 2000.0
 
 
 def ai_factory(
@@ -47,7 +44,11 @@ def ai_factory(
     name: str | None = None,
     sizing: Sizing = Sizing(),
 ) -> Facility:
-    """A site filled with identical racks up to the grid limit: 2N power to every row, N+1 cooling per hall."""
+    """A site filled with identical racks up to the grid limit: 2N power to every row, N+1 cooling per hall.
+
+    heat_rejection: catalog heat-rejection id for the technology's own stream (residual air goes to
+    air-cooled chillers).
+    """
     with bulk():
         return _ai_factory(grid_mw, system, cooling, climate, nodes, power_cap_w, heat_rejection, name, sizing)
 
@@ -82,9 +83,9 @@ def _ai_factory(grid_mw, system, cooling, climate, nodes, power_cap_w, heat_reje
                                 fed_by=[sub], group=f"{hall}/tx", redundancy="2N")
             facility.add_device(f"{hall}/ups-{side}", "ups", model="ups_double_conversion", rating_kw=hall_kw,
                                 fed_by=[f"{hall}/tx-{side}"], group=f"{hall}/ups", redundancy="2N")
-        units = _cooling_plant(facility, hall, count * rack_kw * sizing.margin, liquid, tech.unit_kind, heat_rejection, sizing)
         facility.add_hall(hall, x_m=(h % 10) * (hall_width + 10), y_m=(h // 10) * (hall_depth + 10),
                           width_m=hall_width, depth_m=hall_depth, cooling=cooling)
+        hall_racks: list[str] = []
         for r in range(rows):
             row = facility.add_row(hall, f"row-{r + 1:02d}", y_m=(h // 10) * (hall_depth + 10) + sizing.aisle_m + 1.2 / 2 + r * row_depth)
             n = min(sizing.racks_per_row, count - r * sizing.racks_per_row)
@@ -92,31 +93,9 @@ def _ai_factory(grid_mw, system, cooling, climate, nodes, power_cap_w, heat_reje
             for side in "ab":
                 feeds.append(facility.add_device(f"{row}/busway-{side}", "busway", rating_kw=n * rack_kw * sizing.margin,
                                                  fed_by=[f"{hall}/ups-{side}"], group=f"{row}/busways", redundancy="2N"))
-            racks = facility.add_racks(row, n, x_m=(h % 10) * (hall_width + 10) + sizing.aisle_m + 0.3, fed_by=feeds, cooled_by=units)
+            racks = facility.add_racks(row, n, x_m=(h % 10) * (hall_width + 10) + sizing.aisle_m + 0.3, fed_by=feeds)
             facility.populate(racks, system, nodes=nodes, power_cap_w=power_cap_w)
+            hall_racks += racks
+        add_cooling_plant(facility, hall, hall_racks, count * rack_kw * sizing.margin, liquid, tech.unit_kind,
+                          [heat_rejection])
     return facility
-
-
-def _cooling_plant(facility: Facility, hall: str, heat_kw: float, liquid: float, unit_kind: str, rejection: str, sizing: Sizing) -> list[str]:
-    """N+1 in-hall units for the liquid and air shares of a hall's heat, and N+1 plant units behind them."""
-    units: list[str] = []
-    if unit_kind == "crah":
-        shares = [("crah", 1.0, sizing.crah_kw, "chiller", sizing.chiller_kw)]
-    else:
-        shares = [(unit_kind, liquid, sizing.cdu_kw, rejection, sizing.dry_cooler_kw)]
-        if liquid < 1.0:
-            shares.append(("crah", 1.0 - liquid, sizing.crah_kw, "chiller", sizing.chiller_kw))
-    for kind, share, unit_kw, plant_kind, plant_kw in shares:
-        load = heat_kw * share
-        plant = [
-            facility.add_device(f"{hall}/{plant_kind}-{i + 1}", plant_kind, rating_kw=plant_kw,
-                                model="chiller_air_cooled" if plant_kind == "chiller" else plant_kind,
-                                group=f"{hall}/{plant_kind}", redundancy="N+1")
-            for i in range(math.ceil(load / plant_kw) + 1)
-        ]
-        units += [
-            facility.add_device(f"{hall}/{kind}-{i + 1}", kind, rating_kw=unit_kw, rejects_to=plant,
-                                group=f"{hall}/{kind}", redundancy="N+1")
-            for i in range(math.ceil(load / unit_kw) + 1)
-        ]
-    return units

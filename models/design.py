@@ -1,0 +1,119 @@
+"""The design model: how many racks of which (system, density, power cap) in which hall class and cooling,
+serving which token tier, inside the grid limit at the design ambient. Built from `DesignData` arrays.
+
+Variables (integer unless noted):
+  halls[k, c]      halls of class k given cooling technology c
+  racks[k, c, o]   racks of option o = (system, nodes, cap) in those halls
+  serve[o, t]      racks of option o serving tier t
+  plant_it         kW of IT the power chain is built for (continuous)
+  plant_heat[c]    kW of heat the cooling units and heat rejection of technology c are built for (continuous)
+Rows: one cooling per hall, rack positions, serving <= built, tier demand and commitments, grid power at
+the design ambient (IT x (1 + chain losses) + cooling + aux), plant sizing, capex budget.
+Objectives: 'tokens' (tokens/s), 'revenue' (USD/year), 'tokens-per-dollar' (Dinkelbach step:
+tokens/year - lam x USD/year with USD/year = capex / amortization + electricity).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models.design_data import AMORTIZATION_YEARS, HOURS_PER_YEAR, DesignData
+from models.linear import INF, LinearProblem
+
+OBJECTIVES = ("tokens", "revenue", "tokens-per-dollar")
+ELASTIC_ROWS = ("grid", "budget", "commitment")
+"""Rows that get a slack in the elastic model used to explain infeasibility."""
+
+
+def build(data: DesignData, objective: str = "revenue", *, lam: float = 0.0, elastic: bool = False) -> LinearProblem:
+    """Assemble the design problem from arrays (one vectorized block per variable and row family)."""
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective {objective!r} is not one of {OBJECTIVES}")
+    lp = LinearProblem(sense="min" if elastic else "max")
+    nk, no, nc, nt = len(data.halls), len(data.options), len(data.coolings), len(data.tiers)
+    allowed = np.array([[c in h.coolings for c in data.coolings] for h in data.halls])         # (k, c)
+    kc = [(k, c) for k in range(nk) for c in range(nc) if allowed[k, c]]
+    kco = [(k, c, o) for k, c in kc for o in np.flatnonzero(data.compatible[:, c])]
+    ot = [(o, t) for o in range(no) for t in range(nt) if data.tokens[o, t] > 0]
+    k_of, c_of, o_of = (np.array([x[i] for x in kco], dtype=np.int64) for i in range(3))
+    ot_o = np.array([x[0] for x in ot], dtype=np.int64)
+    ot_t = np.array([x[1] for x in ot], dtype=np.int64)
+    tok = data.tokens[ot_o, ot_t]
+    usd_year = data.usd_per_hour[ot_o, ot_t] * HOURS_PER_YEAR
+    kw_rack = data.overhead()[k_of, o_of, c_of]                           # grid kW per rack at design
+    it_rack = data.rack_kw[o_of]
+    heat_rack = it_rack                                                   # all IT power ends as heat
+    n_halls = np.array([len(h.halls) for h in data.halls], dtype=float)
+    positions = np.array([h.positions for h in data.halls], dtype=float)
+
+    capex_rack = data.capex_rack[o_of]
+    energy_year = kw_rack * HOURS_PER_YEAR * data.electricity_usd_per_kwh
+    if elastic:
+        cost_serve, cost_racks = 0.0, 0.0
+    elif objective == "tokens":
+        cost_serve, cost_racks = tok, 0.0
+    elif objective == "revenue":
+        cost_serve, cost_racks = usd_year, 0.0
+    else:
+        cost_serve = tok * 3600 * HOURS_PER_YEAR / 1e6
+        cost_racks = -lam * (capex_rack / AMORTIZATION_YEARS + energy_year)
+
+    hv = lp.add_vars("halls", [(data.halls[k].name, data.coolings[c]) for k, c in kc], lb=0,
+                     ub=n_halls[[k for k, _ in kc]], integer=True)
+    rv = lp.add_vars("racks", [(data.halls[k].name, data.coolings[c], data.options[o]) for k, c, o in kco], lb=0,
+                     ub=positions[k_of] * n_halls[k_of], integer=True, cost=cost_racks)
+    sv = lp.add_vars("serve", [(data.options[o], data.tiers[t]) for o, t in ot], lb=0, integer=True, cost=cost_serve)
+    dollars = -lam / AMORTIZATION_YEARS if objective == "tokens-per-dollar" and not elastic else 0.0
+    pv = lp.add_vars("plant_it", [("it",)], lb=0, cost=dollars * data.power_capex_per_kw)
+    cv = lp.add_vars("plant_heat", [(c,) for c in data.coolings], lb=0, cost=dollars * data.cooling_capex_per_kw)
+
+    kc_index = {x: i for i, x in enumerate(kc)}
+    hk = np.array([k for k, _ in kc])
+    lp.add_rows("one_cooling", [(h.name,) for h in data.halls], rows=hk, cols=hv, vals=np.ones(len(kc)), ub=n_halls)
+    pos_rows = np.array([kc_index[(k, c)] for k, c, _ in kco], dtype=np.int64)
+    lp.add_rows("positions", [(data.halls[k].name, data.coolings[c]) for k, c in kc],
+                rows=np.concatenate([pos_rows, np.arange(len(kc))]), cols=np.concatenate([rv, hv]),
+                vals=np.concatenate([np.ones(len(kco)), -positions[hk]]), ub=0.0)
+    lp.add_rows("serving", [(o,) for o in data.options], rows=np.concatenate([ot_o, o_of]),
+                cols=np.concatenate([sv, rv]), vals=np.concatenate([np.ones(len(ot)), -np.ones(len(kco))]), ub=0.0)
+    lp.add_rows("demand", [(t,) for t in data.tiers], rows=ot_t, cols=sv, vals=tok, ub=data.demand)
+
+    commit_cols, commit_vals, commit_rows = [sv], [tok], [ot_t]
+    if elastic:
+        short = lp.add_vars("short_commitment", [(t,) for t in data.tiers], lb=0, cost=1.0 / np.maximum(data.commitment, 1.0))
+        commit_cols.append(short)
+        commit_vals.append(np.ones(nt))
+        commit_rows.append(np.arange(nt))
+    lp.add_rows("commitment", [(t,) for t in data.tiers], rows=np.concatenate(commit_rows),
+                cols=np.concatenate(commit_cols), vals=np.concatenate(commit_vals), lb=data.commitment)
+
+    grid_cols, grid_vals = [rv], [kw_rack]
+    if elastic:
+        over = lp.add_vars("over_grid", [("kW",)], lb=0, cost=1.0 / data.grid_limit_kw)
+        grid_cols.append(over)
+        grid_vals.append(np.array([-1.0]))
+    lp.add_rows("grid", [("design",)], rows=np.zeros(sum(len(c) for c in grid_cols), dtype=np.int64),
+                cols=np.concatenate(grid_cols), vals=np.concatenate(grid_vals), ub=data.grid_limit_kw - data.aux_kw)
+
+    lp.add_rows("plant_it_size", [("it",)], rows=np.zeros(len(kco) + 1, dtype=np.int64),
+                cols=np.concatenate([rv, pv]), vals=np.concatenate([it_rack, [-1.0]]), ub=0.0)
+    lp.add_rows("plant_heat_size", [(c,) for c in data.coolings], rows=np.concatenate([c_of, np.arange(nc)]),
+                cols=np.concatenate([rv, cv]), vals=np.concatenate([heat_rack, -np.ones(nc)]), ub=0.0)
+
+    budget_cols = [rv, pv, cv]
+    budget_vals = [capex_rack, [data.power_capex_per_kw], data.cooling_capex_per_kw]
+    if elastic and np.isfinite(data.capex_budget):
+        over_budget = lp.add_vars("over_budget", [("USD",)], lb=0, cost=1.0 / data.capex_budget)
+        budget_cols.append(over_budget)
+        budget_vals.append(np.array([-1.0]))
+    lp.add_rows("budget", [("capex",)], rows=np.zeros(sum(len(c) for c in budget_cols), dtype=np.int64),
+                cols=np.concatenate(budget_cols), vals=np.concatenate([np.asarray(v, float) for v in budget_vals]),
+                ub=data.capex_budget if np.isfinite(data.capex_budget) else INF)
+    return lp
+
+
+def design_model(data: DesignData, objective: str = "revenue", **kwargs):
+    """The design problem as a Pyomo ConcreteModel (one Var/Constraint component per family)."""
+    from models.linear import to_pyomo
+
+    return to_pyomo(build(data, objective, **kwargs))

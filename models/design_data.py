@@ -1,0 +1,275 @@
+"""The arrays a design model is built from, computed once from a facility with the twin's own physics.
+
+Every coefficient comes from `twin.physics` at the design ambient (one source of truth with the
+simulator): rack kW at a cap, tokens/s per tier from measured curves x the cap factor, cooling kW per
+kW of IT (linear in heat), power-chain losses per kW at the design load fraction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+
+from twin.errors import InfeasibleDesign, did_you_mean
+from twin.graph import DEVICE_KINDS
+
+if TYPE_CHECKING:
+    from twin.facility import Facility
+
+CAP_LEVELS = (1.0, 0.9, 0.8, 0.7, 0.6)
+"""Default power-cap levels, fractions of TDP (the measured cap curve starts at 0.5)."""
+LIQUID_REJECTION = ("chiller_water_cooled", "dry_cooler")
+AIR_REJECTION = ("chiller_water_cooled", "cooling_tower")
+"""Default heat rejection per cooling family: a trim chiller with waterside economizer (assumption; a
+blueprint overrides it with site `heat_rejection: {dlc: [dry_cooler], ...}`)."""
+ELECTRICITY_USD_PER_KWH = 0.08
+"""Assumption: US industrial average, 5-10 c/kWh (EIA Electric Power Annual 2023, official_statistics)."""
+AMORTIZATION_YEARS = 4.0
+"""Assumption: 4-year economic life of GPU systems (SemiAnalysis TCO model, analyst_estimate)."""
+COOLING_SPARE = 1.25
+"""Assumption: N+1 cooling with four duty units installs 5/4 of the load."""
+HOURS_PER_YEAR = 8760.0
+
+
+@dataclass
+class HallClass:
+    """Halls that are interchangeable for the design: same rack positions, floor and cooling choices."""
+
+    name: str
+    halls: list[str]
+    positions: int
+    coolings: list[str]
+    chain: list[tuple[str | None, int, int]]  # (equipment model, members, usable members) from rack to grid
+    chain_rate: float                          # chain losses per kW delivered to racks at design load
+
+
+@dataclass
+class DesignData:
+    """Everything the design model needs, as plain arrays indexed by options, coolings, tiers."""
+
+    site: str
+    grid_limit_kw: float
+    aux_kw: float
+    design_db_c: float
+    design_wb_c: float
+    halls: list[HallClass]
+    coolings: list[str]
+    tiers: list[str]
+    options: list[tuple[str, int, float]]        # (system, nodes per rack, cap W)
+    rack_kw: np.ndarray                          # (option,)
+    gpus: np.ndarray                             # (option,)
+    capex_rack: np.ndarray                       # (option,) USD
+    tokens: np.ndarray                           # (option, tier) tokens/s per rack
+    usd_per_hour: np.ndarray                     # (option, tier) revenue per rack-hour
+    compatible: np.ndarray                       # (option, cooling) bool
+    cooling_kw: np.ndarray                       # (option, cooling) cooling kW per kW IT at design ambient
+    liquid: np.ndarray                           # (option, cooling) liquid share of the heat
+    water_l_per_kwh: np.ndarray                  # (option, cooling) L per kWh IT at design ambient
+    cooling_capex_per_kw: np.ndarray             # (cooling,) USD per kW of heat, units + rejection, with spares
+    power_capex_per_kw: float                    # USD per kW IT of power chain with its redundancy
+    demand: np.ndarray                           # (tier,) tokens/s cap (inf = none)
+    commitment: np.ndarray                       # (tier,) tokens/s minimum (0 = none)
+    capex_budget: float = float("inf")
+    electricity_usd_per_kwh: float = ELECTRICITY_USD_PER_KWH
+    rejection: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    workload: Any = None
+
+    def overhead(self) -> np.ndarray:
+        """(hall class, option, cooling) grid kW per rack at design: IT x (1 + chain) + cooling."""
+        chain = np.array([h.chain_rate for h in self.halls])
+        return self.rack_kw[None, :, None] * (1.0 + chain[:, None, None] + self.cooling_kw[None, :, :])
+
+
+def design_data(
+    facility: Facility,
+    *,
+    grid_mw: float | None = None,
+    power_caps: bool = True,
+    cap_levels: Sequence[float] | None = None,
+    systems: Sequence[str] | None = None,
+    workload: Any = None,
+) -> DesignData:
+    """Collect options and coefficients for a facility; domain errors say what is missing and how to fix it."""
+    from twin import weather
+    from twin.physics import cooling as cooling_phys
+    from twin.physics import ThroughputRangeError, gpu, tokens
+    from twin.simulation import _aux_kw as aux_power_kw
+    from twin.tables import liquid_fraction
+
+    cat = facility.catalog
+    site = facility.graph.graph
+    limit_mw = grid_mw if grid_mw is not None else facility.grid_limit_mw
+    if limit_mw is None or not limit_mw > 0:
+        raise InfeasibleDesign("the site has no grid limit: set site.grid_limit_mw (or pass --mw)")
+    climate = facility.climate or "temperate"
+    db = float(site.get("design_ambient_c") or weather.design_ambient_c(climate))
+    wb = float(site.get("design_wet_bulb_c") or weather.climate_info(climate).get("cooling_mcwb_0_4_c") or db - 8.0)
+    workload = workload if workload is not None else tokens.Workload(**(site.get("workload") or {})) \
+        if isinstance(site.get("workload"), dict) else (workload or tokens.Workload())
+
+    halls = _hall_classes(facility)
+    coolings = sorted({c for h in halls for c in h.coolings})
+    tiers = list(cat.tiers)
+    system_ids = list(systems or site.get("systems") or cat.systems)
+    for s in system_ids:
+        cat.system(s)
+    levels = tuple(cap_levels or site.get("cap_levels") or CAP_LEVELS) if power_caps else (1.0,)
+    curve = cat.power_cap_curve(gpu.DEFAULT_CAP_CURVE)
+    options, rack_kw, gpus, capex, tok, usd = [], [], [], [], [], []
+    for s in system_ids:
+        spec = cat.system(s)
+        rates = []
+        for t in tiers:
+            try:
+                p = tokens.tier_point(cat, s, t, workload)
+                rates.append((p.tokens_per_s_per_gpu, tokens.revenue_usd_per_mtok(cat, t, p.output_share)))
+            except ThroughputRangeError:
+                rates.append((0.0, 0.0))
+        if not any(r for r, _ in rates):
+            continue
+        for n in spec.nodes_per_rack:
+            for level in levels:
+                if level < curve.min_cap_fraction - 1e-12 or level > 1.0:
+                    continue
+                cap = spec.gpu_tdp_w * level
+                g = int(spec.gpus_per_rack(n))
+                factor = float(gpu.cap_factor(cat, cap, spec.gpu_tdp_w))
+                options.append((s, int(n), float(cap)))
+                rack_kw.append(float(gpu.rack_power_kw(spec, n, cap, 1.0)))
+                gpus.append(g)
+                capex.append(g * spec.capex_usd_per_gpu)
+                tok.append([g * factor * r for r, _ in rates])
+                usd.append([g * factor * r * price * 3600 / 1e6 for r, price in rates])
+    if not options:
+        raise InfeasibleDesign(f"none of the systems {system_ids} has measured throughput for {workload.describe()}; "
+                               "choose other systems or another workload")
+    rack_kw_a = np.array(rack_kw)
+    rejection = {c: tuple(_rejection(site, cat.cooling_tech(c))) for c in coolings}
+    compatible = np.zeros((len(options), len(coolings)), dtype=bool)
+    cool_kw = np.zeros_like(compatible, dtype=float)
+    liquid = np.zeros_like(cool_kw)
+    water = np.zeros_like(cool_kw)
+    for j, c in enumerate(coolings):
+        tech = cat.cooling_tech(c)
+        for i, (s, _, _) in enumerate(options):
+            spec = cat.system(s)
+            compatible[i, j] = c in spec.cooling and rack_kw_a[i] <= tech.max_rack_kw + 1e-9
+            lf = liquid_fraction(tech, spec)
+            liquid[i, j] = lf
+            heat_liquid, heat_air = (0.0, 1.0) if tech.unit_kind == "crah" else (lf, 1.0 - lf)
+            r = cooling_phys.cooling_power_kw(cat, c, list(rejection[c]), heat_liquid, heat_air, db, wb)
+            cool_kw[i, j] = float(r["units_kw"]) + float(r["plant_kw"])
+            water[i, j] = float(r["water_l_per_h"])
+    if not compatible.any():
+        raise InfeasibleDesign(f"no system among {sorted({o[0] for o in options})} can be cooled by the halls' cooling "
+                               f"choices {coolings}; allow another cooling technology (hall cooling_options)")
+    cool_capex = np.array([_cooling_capex(cat, c, rejection[c]) for c in coolings])
+    market = site.get("market") or {}
+    demand = np.array([_market(market, t, "demand_tokens_per_s", float("inf")) for t in tiers])
+    commit = np.array([_market(market, t, "commit_tokens_per_s", 0.0) for t in tiers])
+    for t, unknown in ((t, t not in cat.tiers) for t in market):
+        if unknown:
+            raise InfeasibleDesign(f"site.market names tier {t!r}, which the catalog lacks; {did_you_mean(t, cat.tiers)}")
+    served = np.array(tok).max(axis=0)
+    for j, t in enumerate(tiers):
+        if commit[j] > 0 and served[j] <= 0:
+            tier = cat.tier(t)
+            raise InfeasibleDesign(f"tier {t!r} needs {tier.min_interactivity_tok_s_user:g} tokens/s per user and no "
+                                   f"system among {system_ids} reaches it on measured points; drop its commitment "
+                                   "or allow faster systems")
+    return DesignData(
+        site=facility.name, grid_limit_kw=float(limit_mw) * 1000.0, aux_kw=float(aux_power_kw(facility)),
+        design_db_c=db, design_wb_c=wb, halls=halls, coolings=coolings, tiers=tiers, options=options,
+        rack_kw=rack_kw_a, gpus=np.array(gpus, dtype=float), capex_rack=np.array(capex, dtype=float),
+        tokens=np.array(tok), usd_per_hour=np.array(usd), compatible=compatible, cooling_kw=cool_kw, liquid=liquid,
+        water_l_per_kwh=water, cooling_capex_per_kw=cool_capex, power_capex_per_kw=_power_capex(cat, halls),
+        demand=demand, commitment=commit, capex_budget=float(site.get("capex_budget_usd") or float("inf")),
+        electricity_usd_per_kwh=float(site.get("electricity_usd_per_kwh") or ELECTRICITY_USD_PER_KWH),
+        rejection=rejection, workload=workload,
+    )
+
+
+def _hall_classes(facility: Facility) -> list[HallClass]:
+    """Group halls by rack positions, cooling choices and power chain (aggregation: no binary per hall)."""
+    from twin.physics.power_chain import Stage, chain_losses
+
+    racks = facility.table("rack")
+    halls = facility.table("hall")
+    if racks.empty:
+        raise InfeasibleDesign("the facility has no rack positions: add rows of racks (empty positions are fine)")
+    cat = facility.catalog
+    members_of: dict[str, list[str]] = {}
+    for kind, pairs in facility.graph.by_kind().items():
+        if kind in DEVICE_KINDS:
+            for node, attrs in pairs:
+                if isinstance(attrs.get("group"), str):
+                    members_of.setdefault(attrs["group"], []).append(node)
+    groups: dict[tuple, list[str]] = {}
+    chains: dict[tuple, list] = {}
+    for hall, positions in racks.groupby("hall").size().items():
+        own = halls.at[hall, "cooling_options"] if "cooling_options" in halls and isinstance(
+            halls.at[hall, "cooling_options"], list) else list(cat.cooling)
+        for c in own:
+            cat.cooling_tech(c)
+        chain = _chain(facility, racks.index[racks["hall"] == hall][0], members_of)
+        key = (int(positions), tuple(sorted(own)), tuple(chain))
+        groups.setdefault(key, []).append(hall)
+        chains[key] = chain
+    out = []
+    for i, ((positions, own, _), members) in enumerate(groups.items()):
+        chain = chains[(positions, own, _)]
+        stages = [Stage(model, 1.0 / usable, members_) for model, members_, usable in chain]
+        rate = float(chain_losses(cat, stages, 1.0)["losses_kw"]) if stages else 0.0
+        out.append(HallClass(f"class-{i + 1}", members, positions, list(own), chain, rate))
+    return out
+
+
+def _chain(facility: Facility, rack: str, members_of: dict[str, list[str]]) -> list[tuple[str | None, int, int]]:
+    """The serial power chain above a rack: (model, group members, usable members) per level up to the grid."""
+    from twin.physics.power_chain import equipment_for
+    from twin.validation import parse_redundancy
+
+    graph = facility.graph
+    out = []
+    node, seen = rack, {rack}
+    while True:
+        feeds = [u for u, d in graph.pred[node].items() if d.get("kind") == "power"]
+        if not feeds or feeds[0] in seen:
+            return out
+        node = feeds[0]
+        seen.add(node)
+        attrs = graph.nodes[node]
+        eq = equipment_for(facility.catalog, attrs.get("kind"), attrs.get("model"))
+        group = attrs.get("group")
+        members = members_of.get(group, [node]) if isinstance(group, str) else [node]
+        spares = parse_redundancy(attrs.get("redundancy") if isinstance(attrs.get("redundancy"), str) else None)
+        usable = max(1, len(members) - (spares(len(members)) if spares else 0))
+        if eq is not None:
+            out.append((eq.id, len(members), usable))
+
+
+def _rejection(site: dict, tech) -> list[str]:
+    own = (site.get("heat_rejection") or {}).get(tech.id)
+    if own:
+        return [own] if isinstance(own, str) else list(own)
+    return list(AIR_REJECTION if tech.unit_kind in ("crah", "rdhx") else LIQUID_REJECTION)
+
+
+def _cooling_capex(cat, cooling: str, chain: Sequence[str]) -> float:
+    tech = cat.cooling_tech(cooling)
+    plant = sum(cat.heat_rejection(u).capex_usd_per_kw for u in chain)
+    return (tech.capex_usd_per_kw + plant) * COOLING_SPARE
+
+
+def _power_capex(cat, halls: list[HallClass]) -> float:
+    """USD per kW IT of the power chain (the first hall class's chain; redundancy = members / usable)."""
+    chain = halls[0].chain if halls else []
+    return sum(cat.equipment(model).capex_usd_per_kw * members / usable for model, members, usable in chain if model)
+
+
+def _market(market: dict, tier: str, key: str, default: float) -> float:
+    entry = market.get(tier) or {}
+    value = entry.get(key) if isinstance(entry, dict) else None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default

@@ -1,0 +1,121 @@
+"""Solving a `models.linear.LinearProblem` with HiGHS: through Pyomo's contrib solver interface (the
+product path) or handed to highspy directly as CSR arrays (the parity and speed baseline)."""
+
+from __future__ import annotations
+
+import enum
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from models.linear import LinearProblem
+
+
+class Status(enum.Enum):
+    """How a solve ended."""
+
+    OPTIMAL = "optimal"
+    TIME_LIMIT = "time_limit"
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    ERROR = "error"
+
+
+@dataclass
+class Solution:
+    """A solve's outcome: status, primal values, objective, best bound, gap and where the time went."""
+
+    status: Status
+    x: np.ndarray
+    objective: float
+    bound: float
+    gap: float
+    timings: dict[str, float] = field(default_factory=dict)
+    path: str = "pyomo"
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (Status.OPTIMAL, Status.TIME_LIMIT) and self.x.size > 0 and np.all(np.isfinite(self.x))
+
+
+def solve_pyomo(lp: LinearProblem, *, time_limit: float = 60.0, mip_gap: float = 1e-3) -> Solution:
+    """Build the Pyomo model and solve it with HiGHS via `pyomo.contrib.solver` (persistent interface)."""
+    from pyomo.contrib.solver.common.results import TerminationCondition as TC
+    from pyomo.contrib.solver.solvers.highs import Highs
+
+    from models.linear import to_pyomo
+
+    t0 = time.perf_counter()
+    model = to_pyomo(lp)
+    t1 = time.perf_counter()
+    opt = Highs()
+    res = opt.solve(model, time_limit=time_limit, rel_gap=mip_gap, load_solutions=False,
+                    raise_exception_on_nonoptimal_result=False, solver_options={"threads": 1, "output_flag": False})
+    t2 = time.perf_counter()
+    status = {
+        TC.convergenceCriteriaSatisfied: Status.OPTIMAL, TC.maxTimeLimit: Status.TIME_LIMIT,
+        TC.provenInfeasible: Status.INFEASIBLE, TC.locallyInfeasible: Status.INFEASIBLE,
+        TC.infeasibleOrUnbounded: Status.INFEASIBLE, TC.unbounded: Status.UNBOUNDED,
+    }.get(res.termination_condition, Status.ERROR)
+    x = np.full(lp.n_vars, np.nan)
+    if res.incumbent_objective is not None:
+        res.solution_loader.load_vars()
+        x = np.array([v.value if v.value is not None else np.nan for v in model._columns], dtype=float)
+    t3 = time.perf_counter()
+    objective = float(res.incumbent_objective) if res.incumbent_objective is not None else float("nan")
+    bound = float(res.objective_bound) if res.objective_bound is not None else float("nan")
+    return Solution(status, x, objective, bound, _gap(objective, bound),
+                    {"build_s": t1 - t0, "solve_s": t2 - t1, "extract_s": t3 - t2}, "pyomo")
+
+
+def solve_direct(lp: LinearProblem, *, time_limit: float = 60.0, mip_gap: float = 1e-3) -> Solution:
+    """Hand the same arrays to highspy (passModel with CSR): the baseline the Pyomo path is measured against."""
+    import highspy
+
+    t0 = time.perf_counter()
+    a = lp.arrays()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("time_limit", float(time_limit))
+    h.setOptionValue("mip_rel_gap", float(mip_gap))
+    inf = highspy.kHighsInf
+    sign = -1.0 if lp.sense == "max" else 1.0
+    model = highspy.HighsLp()
+    model.num_col_ = lp.n_vars
+    model.num_row_ = lp.n_rows
+    model.col_cost_ = a["cost"] * sign
+    model.col_lower_ = np.where(np.isfinite(a["col_lb"]), a["col_lb"], -inf)
+    model.col_upper_ = np.where(np.isfinite(a["col_ub"]), a["col_ub"], inf)
+    model.row_lower_ = np.where(np.isfinite(a["row_lb"]), a["row_lb"], -inf)
+    model.row_upper_ = np.where(np.isfinite(a["row_ub"]), a["row_ub"], inf)
+    model.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    model.a_matrix_.start_ = a["start"].astype(np.int32)
+    model.a_matrix_.index_ = a["index"].astype(np.int32)
+    model.a_matrix_.value_ = a["value"]
+    model.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in a["integer"]]
+    h.passModel(model)
+    t1 = time.perf_counter()
+    h.run()
+    t2 = time.perf_counter()
+    ms = h.getModelStatus()
+    status = {
+        highspy.HighsModelStatus.kOptimal: Status.OPTIMAL, highspy.HighsModelStatus.kTimeLimit: Status.TIME_LIMIT,
+        highspy.HighsModelStatus.kInfeasible: Status.INFEASIBLE, highspy.HighsModelStatus.kUnbounded: Status.UNBOUNDED,
+        highspy.HighsModelStatus.kUnboundedOrInfeasible: Status.INFEASIBLE,
+    }.get(ms, Status.ERROR)
+    info = h.getInfo()
+    x = np.asarray(h.getSolution().col_value, dtype=float) if status in (Status.OPTIMAL, Status.TIME_LIMIT) else \
+        np.full(lp.n_vars, np.nan)
+    objective = sign * float(info.objective_function_value) + lp.objective_constant
+    bound = sign * float(info.mip_dual_bound) + lp.objective_constant if a["integer"].any() else objective
+    t3 = time.perf_counter()
+    return Solution(status, x, objective, bound, _gap(objective, bound),
+                    {"build_s": t1 - t0, "solve_s": t2 - t1, "extract_s": t3 - t2}, "direct")
+
+
+def _gap(objective: float, bound: float) -> float:
+    if not (np.isfinite(objective) and np.isfinite(bound)):
+        return float("nan")
+    return abs(bound - objective) / max(abs(objective), 1e-9)
