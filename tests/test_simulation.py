@@ -169,7 +169,8 @@ def test_pue_rises_with_ambient():
 
 def test_warm_water_dlc_in_a_cold_climate_beats_chilled_air_in_a_hot_one():
     dlc = ai_factory(grid_mw=2, system="gb200_nvl72", cooling="dlc", climate="lulea")
-    air = ai_factory(grid_mw=2, system="h200_hgx8", nodes=1, cooling="air", climate="phoenix")
+    air = ai_factory(grid_mw=2, system="h200_hgx8", nodes=1, cooling="air", heat_rejection="chiller_air_cooled",
+                     climate="phoenix")
     pue_dlc = twin.simulate(dlc, hours=8760).twin.pue()
     pue_air = twin.simulate(air, hours=8760).twin.pue()
     assert pue_dlc < 1.2 < pue_air
