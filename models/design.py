@@ -25,8 +25,14 @@ ELASTIC_ROWS = ("grid", "budget", "commitment")
 """Rows that get a slack in the elastic model used to explain infeasibility."""
 
 
-def build(data: DesignData, objective: str = "revenue", *, lam: float = 0.0, elastic: bool = False) -> LinearProblem:
-    """Assemble the design problem from arrays (one vectorized block per variable and row family)."""
+def build(data: DesignData, objective: str = "revenue", *, lam: float = 0.0, elastic: tuple[str, ...] = ()) -> LinearProblem:
+    """Assemble the design problem from arrays (one vectorized block per variable and row family).
+
+    `elastic` names rows (of ELASTIC_ROWS) that get a penalized slack; the problem then minimizes slack.
+    """
+    unknown = set(elastic) - set(ELASTIC_ROWS)
+    if unknown:
+        raise ValueError(f"elastic rows {sorted(unknown)} are not among {ELASTIC_ROWS}")
     if objective not in OBJECTIVES:
         raise ValueError(f"objective {objective!r} is not one of {OBJECTIVES}")
     lp = LinearProblem(sense="min" if elastic else "max")
@@ -78,22 +84,24 @@ def build(data: DesignData, objective: str = "revenue", *, lam: float = 0.0, ela
                 cols=np.concatenate([sv, rv]), vals=np.concatenate([np.ones(len(ot)), -np.ones(len(kco))]), ub=0.0)
     lp.add_rows("demand", [(t,) for t in data.tiers], rows=ot_t, cols=sv, vals=tok, ub=data.demand)
 
-    commit_cols, commit_vals, commit_rows = [sv], [tok], [ot_t]
-    if elastic:
-        short = lp.add_vars("short_commitment", [(t,) for t in data.tiers], lb=0, cost=1.0 / np.maximum(data.commitment, 1.0))
+    scale = np.maximum(np.where(data.commitment > 0, data.commitment, 1.0), 1.0)      # rows in units of the commitment
+    commit_cols, commit_vals, commit_rows = [sv], [tok / scale[ot_t]], [ot_t]
+    if "commitment" in elastic:
+        short = lp.add_vars("short_commitment", [(t,) for t in data.tiers], lb=0, cost=1.0)
         commit_cols.append(short)
         commit_vals.append(np.ones(nt))
         commit_rows.append(np.arange(nt))
     lp.add_rows("commitment", [(t,) for t in data.tiers], rows=np.concatenate(commit_rows),
-                cols=np.concatenate(commit_cols), vals=np.concatenate(commit_vals), lb=data.commitment)
+                cols=np.concatenate(commit_cols), vals=np.concatenate(commit_vals), lb=data.commitment / scale)
 
     grid_cols, grid_vals = [rv], [kw_rack]
-    if elastic:
+    if "grid" in elastic:
         over = lp.add_vars("over_grid", [("kW",)], lb=0, cost=1.0 / data.grid_limit_kw)
         grid_cols.append(over)
         grid_vals.append(np.array([-1.0]))
     lp.add_rows("grid", [("design",)], rows=np.zeros(sum(len(c) for c in grid_cols), dtype=np.int64),
-                cols=np.concatenate(grid_cols), vals=np.concatenate(grid_vals), ub=data.grid_limit_kw - data.aux_kw)
+                cols=np.concatenate(grid_cols), vals=np.concatenate(grid_vals),
+                ub=data.grid_limit_kw - data.aux_kw - data.correction_kw)
 
     lp.add_rows("plant_it_size", [("it",)], rows=np.zeros(len(kco) + 1, dtype=np.int64),
                 cols=np.concatenate([rv, pv]), vals=np.concatenate([it_rack, [-1.0]]), ub=0.0)
@@ -102,7 +110,7 @@ def build(data: DesignData, objective: str = "revenue", *, lam: float = 0.0, ela
 
     budget_cols = [rv, pv, cv]
     budget_vals = [capex_rack, [data.power_capex_per_kw], data.cooling_capex_per_kw]
-    if elastic and np.isfinite(data.capex_budget):
+    if "budget" in elastic and np.isfinite(data.capex_budget):
         over_budget = lp.add_vars("over_budget", [("USD",)], lb=0, cost=1.0 / data.capex_budget)
         budget_cols.append(over_budget)
         budget_vals.append(np.array([-1.0]))

@@ -75,6 +75,7 @@ class DesignData:
     electricity_usd_per_kwh: float = ELECTRICITY_USD_PER_KWH
     rejection: dict[str, tuple[str, ...]] = field(default_factory=dict)
     workload: Any = None
+    correction_kw: float = 0.0   # what the simulator found beyond the linear model (fixed-point correction)
 
     def overhead(self) -> np.ndarray:
         """(hall class, option, cooling) grid kW per rack at design: IT x (1 + chain) + cooling."""

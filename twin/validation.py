@@ -419,10 +419,15 @@ def validate(facility: Facility, *, raise_on_error: bool = True) -> list[Problem
     return problems
 
 
-def _run_rules(facility: Facility) -> list[Problem]:
+def context(facility: Facility) -> Context:
+    """The shared inputs of the rules (tables, kinds) for one facility."""
     index = facility.graph.by_kind()
     kinds = {n: kind for kind, pairs in index.items() if kind != "gpu" for n, _ in pairs}
     frames = [facility.table(k) for k in sorted(DEVICE_KINDS) if k in index]
     devices = pd.concat(frames) if frames else pd.DataFrame(columns=["rating_kw"])
-    ctx = Context(facility, facility.table("rack"), kinds, devices)
+    return Context(facility, facility.table("rack"), kinds, devices)
+
+
+def _run_rules(facility: Facility) -> list[Problem]:
+    ctx = context(facility)
     return [p for rule in RULES for p in rule(ctx)]

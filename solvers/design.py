@@ -1,0 +1,145 @@
+"""`optimize`: choose what to build inside the MW limit (Pyomo model, HiGHS solve), explain infeasibility.
+
+>>> import blueprints, solvers
+>>> plan = solvers.optimize(blueprints.load("ai-factory-hall"), objective="tokens", time_limit=30)
+>>> plan.kpis["facility_mw"] <= plan.kpis["grid_limit_mw"]
+True
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+
+from models.design import OBJECTIVES, build
+from models.design_data import AMORTIZATION_YEARS, HOURS_PER_YEAR, DesignData, design_data
+from solvers.apply import solved_facility
+from solvers.highs import Solution, Status, solve_pyomo
+from solvers.plan import Plan, decisions_dataset, kpis
+from twin.errors import InfeasibleDesign, TwinError
+
+if TYPE_CHECKING:
+    from twin.facility import Facility
+
+DINKELBACH_STEPS = 8
+VERIFY_ROUNDS = 4
+VERIFY_MARGIN = 1.1
+"""Each verify round subtracts 10 % more than the excess it saw, so rounds converge from below."""
+
+
+def optimize(
+    facility: Facility,
+    objective: str = "revenue",
+    *,
+    time_limit: float = 60.0,
+    mip_gap: float = 1e-3,
+    grid_mw: float | None = None,
+    power_caps: bool = True,
+    systems: Sequence[str] | None = None,
+    capex_budget_usd: float | None = None,
+    workload: Any = None,
+    verify: bool = True,
+) -> Plan:
+    """Design the facility for `objective` ('revenue', 'tokens' or 'tokens-per-dollar') within its grid limit.
+
+    With `verify`, the solved facility is simulated at the design ambient; if it draws more than the limit
+    (the linear model's chain losses are a design-point surrogate), the excess is subtracted from the limit
+    and the model re-solved, up to VERIFY_ROUNDS times. Raises InfeasibleDesign with the shortfall in domain
+    units when no design meets the limits.
+    """
+    if objective not in OBJECTIVES:
+        raise TwinError(f"objective {objective!r} is not one of {list(OBJECTIVES)}; pick one of those")
+    data = design_data(facility, grid_mw=grid_mw, power_caps=power_caps, systems=systems, workload=workload)
+    if capex_budget_usd is not None:
+        data.capex_budget = float(capex_budget_usd)
+    if data.aux_kw >= data.grid_limit_kw:
+        raise InfeasibleDesign(f"auxiliary load {data.aux_kw / 1000:.2f} MW alone uses up the "
+                               f"{data.grid_limit_kw / 1000:g} MW grid limit; raise the limit or lower aux_power_kw")
+    for _ in range(VERIFY_ROUNDS if verify else 1):
+        solution, lp = _solve(data, objective, time_limit, mip_gap)
+        values = lp.split(solution.x)
+        plan = Plan(objective, kpis(data, values), decisions_dataset(data, values),
+                    solved_facility(facility, data, values), solution, data)
+        if not verify:
+            return plan
+        check = plan.cross_check(rtol=float("inf"))
+        plan.kpis["simulated_grid_mw"] = check["grid_mw"]
+        excess_kw = (check["grid_mw"] - plan.kpis["grid_limit_mw"]) * 1000.0
+        if excess_kw <= 1e-9 * data.grid_limit_kw:
+            return plan
+        data.correction_kw += excess_kw * VERIFY_MARGIN
+    raise InfeasibleDesign(f"after {VERIFY_ROUNDS} rounds the simulated design still draws "
+                           f"{check['grid_mw']:.3f} MW against the {plan.kpis['grid_limit_mw']:g} MW limit")
+
+
+def pareto(facility: Facility, budgets: Sequence[float], *, objective: str = "revenue", **kwargs) -> list[Plan]:
+    """Revenue (or tokens) vs capex: one plan per capex budget (epsilon-constraint sweep)."""
+    return [optimize(facility, objective, capex_budget_usd=b, **kwargs) for b in budgets]
+
+
+def _solve(data: DesignData, objective: str, time_limit: float, mip_gap: float):
+    if objective != "tokens-per-dollar":
+        lp = build(data, objective)
+        return _checked(solve_pyomo(lp, time_limit=time_limit, mip_gap=mip_gap), data), lp
+    lam, best = 0.0, None
+    for _ in range(DINKELBACH_STEPS):
+        lp = build(data, objective, lam=lam)
+        sol = _checked(solve_pyomo(lp, time_limit=time_limit, mip_gap=mip_gap), data)
+        k = kpis(data, lp.split(sol.x))
+        cost_year = k["capex_usd"] / AMORTIZATION_YEARS + k["facility_mw"] * 1000 * HOURS_PER_YEAR * data.electricity_usd_per_kwh
+        mtok_year = k["tokens_per_s"] * 3600 * HOURS_PER_YEAR / 1e6
+        ratio = mtok_year / cost_year if cost_year > 0 else 0.0
+        best = (sol, lp)
+        if abs(sol.objective) <= 1e-6 * max(mtok_year, 1.0) or abs(ratio - lam) <= 1e-4 * max(ratio, 1e-12):
+            break
+        lam = ratio
+    return best
+
+
+def _checked(sol: Solution, data: DesignData) -> Solution:
+    if sol.status is Status.INFEASIBLE:
+        raise InfeasibleDesign(explain(data))
+    if not sol.ok:
+        raise InfeasibleDesign(f"HiGHS ended with status {sol.status.value} and no usable design; "
+                               "raise time_limit or loosen mip_gap")
+    return sol
+
+
+def explain(data: DesignData) -> str:
+    """Say, in domain units, which limits are short and by how much: for each limit alone, re-solve with a
+    slack on it (an elastic model) and report the smallest slack that makes a design possible."""
+    found = []
+    for rows in (("grid",), ("budget",), ("commitment",)):
+        if rows == ("budget",) and not np.isfinite(data.capex_budget):
+            continue
+        lp = build(data, "revenue", elastic=rows)
+        sol = solve_pyomo(lp, time_limit=60, mip_gap=1e-6)
+        if sol.ok:
+            found.append(_shortfall(data, lp.split(sol.x)))
+    found = [f for f in found if f]
+    if not found:
+        return "no design meets the limits, and no single limit explains it"
+    return "no design meets the limits: " + "; or ".join(found)
+
+
+def _shortfall(data: DesignData, v: dict) -> str:
+    over = v.get("over_grid", {}).get(("kW",), 0.0)
+    if over > 1e-6:
+        return (f"needs {over / 1000:.2f} MW more than the {data.grid_limit_kw / 1000:g} MW limit at "
+                f"{data.design_db_c:g} °C design ambient")
+    over_budget = v.get("over_budget", {}).get(("USD",), 0.0)
+    if over_budget > 1e-3:
+        return f"needs ${over_budget / 1e6:,.1f}M more than the ${data.capex_budget / 1e6:,.1f}M capex budget"
+    short = [(t, s * data.commitment[data.tiers.index(t)]) for (t,), s in v.get("short_commitment", {}).items() if s > 1e-9]
+    return "; ".join(f"falls {s:,.0f} tokens/s short of the {data.commitment[data.tiers.index(t)]:,.0f} tokens/s "
+                     f"committed on tier {t!r}" for t, s in short)
+
+
+def cap_comparison(facility: Facility, objective: str = "revenue", **kwargs) -> dict[str, Plan]:
+    """The same design with and without power caps, to show what caps are worth."""
+    return {"caps": optimize(facility, objective, **kwargs),
+            "no caps": optimize(facility, objective, power_caps=False, **kwargs)}
+
+
+__all__ = ["optimize", "pareto", "explain", "cap_comparison"]

@@ -1,0 +1,182 @@
+"""`Plan`: what the design optimizer returns: KPIs, decisions as xarray, the solved facility, solver stats."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from models.design_data import AMORTIZATION_YEARS, HOURS_PER_YEAR, DesignData
+from solvers.highs import Solution
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from twin.facility import Facility
+
+
+@dataclass
+class Plan:
+    """A solved design. `kpis` are the model's design-point numbers; `cross_check()` re-derives them with
+    the simulator on the solved facility."""
+
+    objective: str
+    kpis: dict[str, Any]
+    decisions: xr.Dataset
+    facility: Facility
+    solution: Solution
+    data: DesignData = field(repr=False)
+
+    @property
+    def status(self) -> str:
+        return self.solution.status.value
+
+    def save(self, path: str | Path) -> Path:
+        """Write the KPIs and decisions as JSON (atomically)."""
+        import json
+
+        from twin.io import atomic_write
+
+        payload = {"objective": self.objective, "status": self.status, "kpis": self.kpis,
+                   "solver": {"objective": self.solution.objective, "bound": self.solution.bound,
+                              "gap": self.solution.gap, **self.solution.timings},
+                   "decisions": decision_records(self.decisions)}
+        return atomic_write(path, lambda fh: json.dump(payload, fh, indent=1, default=_plain))
+
+    def cross_check(self, *, rtol: float = 0.02) -> dict[str, float]:
+        """Simulate the solved facility for one hour at the design ambient and full load; compare to the plan.
+
+        Returns the simulated grid MW and tokens/s and their ratios to the plan; raises InfeasibleDesign if
+        the simulated grid power exceeds the limit by more than `rtol`.
+        """
+        import xarray as xr
+
+        from twin.errors import InfeasibleDesign
+        from twin.simulation import simulate
+
+        weather = xr.Dataset(
+            {"dry_bulb_c": ("time", [self.data.design_db_c]), "wet_bulb_c": ("time", [self.data.design_wb_c])},
+            coords={"time": np.array(["2025-07-01T15:00"], dtype="datetime64[ns]")},
+        )
+        ds = simulate(self.facility, weather=weather, workload=self.data.workload, hours=1, utilization=1.0,
+                      per_rack=False, per_device=False)
+        grid_mw = float(ds["grid_power_kw"].max()) / 1000.0
+        tokens = float(ds["tokens_per_s"].sum("tier").max()) if "tier" in ds["tokens_per_s"].dims else \
+            float(ds["tokens_per_s"].max())
+        out = {"grid_mw": grid_mw, "tokens_per_s": tokens,
+               "grid_ratio": grid_mw / self.kpis["facility_mw"] if self.kpis["facility_mw"] else float("nan"),
+               "tokens_ratio": tokens / self.kpis["tokens_per_s"] if self.kpis["tokens_per_s"] else float("nan")}
+        if grid_mw > self.kpis["grid_limit_mw"] * (1 + rtol):
+            raise InfeasibleDesign(f"the solved facility draws {grid_mw:.2f} MW in simulation at "
+                                   f"{self.data.design_db_c:g} °C, above the {self.kpis['grid_limit_mw']:g} MW limit")
+        return out
+
+
+def kpis(data: DesignData, values: dict[str, dict[tuple, float]]) -> dict[str, Any]:
+    """Design-point KPIs computed from the decisions and the data arrays."""
+    opt_index = {o: i for i, o in enumerate(data.options)}
+    cool_index = {c: j for j, c in enumerate(data.coolings)}
+    class_index = {h.name: k for k, h in enumerate(data.halls)}
+    overhead = data.overhead()
+    racks = it = grid = gpus = capex = water = 0.0
+    for (k, c, o), n in values["racks"].items():
+        if n < 0.5:
+            continue
+        i, j, kk = opt_index[o], cool_index[c], class_index[k]
+        racks += n
+        it += n * data.rack_kw[i]
+        grid += n * overhead[kk, i, j]
+        gpus += n * data.gpus[i]
+        capex += n * data.capex_rack[i]
+        water += n * data.rack_kw[i] * data.water_l_per_kwh[i, j]
+    tier_index = {t: j for j, t in enumerate(data.tiers)}
+    by_tier = dict.fromkeys(data.tiers, 0.0)
+    revenue = 0.0
+    for (o, t), n in values["serve"].items():
+        if n < 0.5:
+            continue
+        i, j = opt_index[o], tier_index[t]
+        by_tier[t] += n * data.tokens[i, j]
+        revenue += n * data.usd_per_hour[i, j] * HOURS_PER_YEAR
+    plant_capex = sum(values["plant_it"].values()) * data.power_capex_per_kw + sum(
+        v * data.cooling_capex_per_kw[cool_index[c]] for (c,), v in values["plant_heat"].items())
+    capex += plant_capex
+    facility_kw = grid + data.aux_kw
+    tokens = sum(by_tier.values())
+    cost_year = capex / AMORTIZATION_YEARS + facility_kw * HOURS_PER_YEAR * data.electricity_usd_per_kwh
+    mtok_year = tokens * 3600 * HOURS_PER_YEAR / 1e6
+    out = {
+        "tokens_per_s": tokens,
+        "facility_mw": facility_kw / 1000.0,
+        "it_mw": it / 1000.0,
+        "grid_limit_mw": data.grid_limit_kw / 1000.0,
+        "pue": facility_kw / it if it else float("nan"),
+        "gpus": int(round(gpus)),
+        "racks": int(round(racks)),
+        "revenue_usd_per_year": revenue,
+        "capex_usd": capex,
+        "usd_per_mtok": cost_year / mtok_year if mtok_year else float("nan"),
+        "tokens_per_joule": tokens / (facility_kw * 1000.0) if facility_kw else float("nan"),
+        "wue_l_per_kwh": water / it if it else 0.0,
+        "design_ambient_c": data.design_db_c,
+        **{f"tokens_per_s[{t}]": v for t, v in by_tier.items()},
+    }
+    return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in out.items()}
+
+
+def decisions_dataset(data: DesignData, values: dict[str, dict[tuple, float]]) -> xr.Dataset:
+    """Racks per (hall class, cooling, option), racks serving each tier, halls per cooling, plant sizes.
+
+    Coordinates equal the data's index sets; the option coordinate carries system, nodes and cap_w.
+    """
+    import xarray as xr
+
+    classes = [h.name for h in data.halls]
+    opts = [f"{s}/{n}n/{c:g}W" for s, n, c in data.options]
+    racks = np.zeros((len(classes), len(data.coolings), len(opts)))
+    serve = np.zeros((len(opts), len(data.tiers)))
+    halls = np.zeros((len(classes), len(data.coolings)))
+    oi = {o: i for i, o in enumerate(data.options)}
+    for (k, c, o), v in values["racks"].items():
+        racks[classes.index(k), data.coolings.index(c), oi[o]] = round(v)
+    for (o, t), v in values["serve"].items():
+        serve[oi[o], data.tiers.index(t)] = round(v)
+    for (k, c), v in values["halls"].items():
+        halls[classes.index(k), data.coolings.index(c)] = round(v)
+    return xr.Dataset(
+        {
+            "racks": (("hall_class", "cooling", "option"), racks, {"long_name": "racks built", "units": "1"}),
+            "serve": (("option", "tier"), serve, {"long_name": "racks serving a tier", "units": "1"}),
+            "halls": (("hall_class", "cooling"), halls, {"long_name": "halls given a cooling technology", "units": "1"}),
+            "plant_heat_kw": (("cooling",), [values["plant_heat"].get((c,), 0.0) for c in data.coolings],
+                              {"long_name": "cooling plant built for", "units": "kW"}),
+            "plant_it_kw": ((), sum(values["plant_it"].values()), {"long_name": "power chain built for", "units": "kW"}),
+        },
+        coords={
+            "hall_class": classes, "cooling": data.coolings, "option": opts, "tier": data.tiers,
+            "system": ("option", [o[0] for o in data.options]), "nodes": ("option", [o[1] for o in data.options]),
+            "cap_w": ("option", [o[2] for o in data.options]), "rack_kw": ("option", data.rack_kw),
+        },
+        attrs={"site": data.site, "design_ambient_c": data.design_db_c},
+    )
+
+
+def decision_records(ds: xr.Dataset) -> list[dict[str, Any]]:
+    """The non-zero rack decisions as plain records (for JSON and tables)."""
+    racks = ds["racks"]
+    out = []
+    for k, c, o in zip(*np.nonzero(racks.values)):
+        opt = ds["option"].values[o]
+        out.append({"hall_class": str(ds["hall_class"].values[k]), "cooling": str(ds["cooling"].values[c]),
+                    "system": str(ds["system"].values[o]), "nodes": int(ds["nodes"].values[o]),
+                    "cap_w": float(ds["cap_w"].values[o]), "racks": int(racks.values[k, c, o]),
+                    "tiers": {str(t): int(v) for t, v in zip(ds["tier"].values, ds["serve"].sel(option=opt).values) if v}})
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (np.integer, np.floating)):
+        return value.item()
+    return str(value)
