@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 DINKELBACH_STEPS = 8
 VERIFY_ROUNDS = 4
 VERIFY_MARGIN = 1.1
-"""Each verify round subtracts 10 % more than the excess it saw, so rounds converge from below."""
+"""Each verify round subtracts 10 % more than the error it saw, so rounds converge from below."""
 
 
 def optimize(
@@ -44,8 +44,8 @@ def optimize(
     """Design the facility for `objective` ('revenue', 'tokens' or 'tokens-per-dollar') within its grid limit.
 
     With `verify`, the solved facility is simulated at the design ambient; if it draws more than the limit
-    (the linear model's chain losses are a design-point surrogate), the excess is subtracted from the limit
-    and the model re-solved, up to VERIFY_ROUNDS times. Raises InfeasibleDesign with the shortfall in domain
+    (the linear model's chain losses are a design-point surrogate), the surrogate's error is subtracted
+    from the limit and the model re-solved, up to VERIFY_ROUNDS times. Raises InfeasibleDesign with the shortfall in domain
     units when no design meets the limits.
     """
     if objective not in OBJECTIVES:
@@ -68,7 +68,8 @@ def optimize(
         excess_kw = (check["grid_mw"] - plan.kpis["grid_limit_mw"]) * 1000.0
         if excess_kw <= 1e-9 * data.grid_limit_kw:
             return plan
-        data.correction_kw += excess_kw * VERIFY_MARGIN
+        surrogate_error_kw = (check["grid_mw"] - plan.kpis["facility_mw"]) * 1000.0
+        data.correction_kw = max(data.correction_kw + excess_kw, surrogate_error_kw) * VERIFY_MARGIN
     raise InfeasibleDesign(f"after {VERIFY_ROUNDS} rounds the simulated design still draws "
                            f"{check['grid_mw']:.3f} MW against the {plan.kpis['grid_limit_mw']:g} MW limit")
 

@@ -63,9 +63,9 @@ class Plan:
         ds = simulate(self.facility, weather=weather, workload=self.data.workload, hours=1, utilization=1.0,
                       per_rack=False, per_device=False)
         grid_mw = float(ds["grid_power_kw"].max()) / 1000.0
-        tokens = float(ds["tokens_per_s"].sum("tier").max()) if "tier" in ds["tokens_per_s"].dims else \
-            float(ds["tokens_per_s"].max())
-        out = {"grid_mw": grid_mw, "tokens_per_s": tokens,
+        by_tier = {str(t): float(ds["tokens_per_s"].sel(tier=t).max()) for t in ds["tier"].values}
+        tokens = sum(by_tier.values())
+        out = {"grid_mw": grid_mw, "tokens_per_s": tokens, "tokens_per_s_by_tier": by_tier,
                "grid_ratio": grid_mw / self.kpis["facility_mw"] if self.kpis["facility_mw"] else float("nan"),
                "tokens_ratio": tokens / self.kpis["tokens_per_s"] if self.kpis["tokens_per_s"] else float("nan")}
         if grid_mw > self.kpis["grid_limit_mw"] * (1 + rtol):

@@ -1,0 +1,164 @@
+"""The design optimizer: brute force on small instances, an independent checker on every blueprint,
+monotonicity, power caps as a real decision, and clear errors for impossible inputs."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import blueprints
+import solvers
+from models.design import build, design_model
+from models.design_data import HOURS_PER_YEAR, design_data
+from solvers.check import check_plan
+from solvers.highs import solve_direct, solve_pyomo
+from twin import Facility, InfeasibleDesign
+
+pytestmark = pytest.mark.solver
+POSITIONS = 3
+
+
+def tiny(grid_mw: float = 0.4, systems=("gb200_nvl72", "b200_hgx8"), caps=(1.0, 0.8), cooling=("dlc",), **site) -> Facility:
+    """One hall with three rack positions, a 2N UPS pair, CDUs on dry coolers and a CRAH on a chiller."""
+    f = Facility("tiny", grid_limit_mw=grid_mw, climate="ashburn", systems=list(systems), cap_levels=list(caps), **site)
+    f.add_device("grid", "grid", rating_kw=2000)
+    for side in "ab":
+        f.add_device(f"ups-{side}", "ups", rating_kw=1000, fed_by=["grid"], group="ups", redundancy="2N")
+    f.add_device("dc-1", "dry_cooler", rating_kw=2000)
+    f.add_device("ch-1", "chiller", rating_kw=1000)
+    f.add_device("cdu-1", "cdu", rating_kw=2000, rejects_to=["dc-1"])
+    f.add_device("crah-1", "crah", rating_kw=1000, rejects_to=["ch-1"])
+    f.add_hall("hall-a", width_m=10, depth_m=6, cooling=cooling[0], cooling_options=list(cooling))
+    row = f.add_row("hall-a", "row-01", y_m=3)
+    f.add_racks(row, POSITIONS, x_m=2, fed_by=["ups-a", "ups-b"], cooled_by=["cdu-1", "crah-1"])
+    return f
+
+
+def brute_force(data, objective: str) -> float:
+    """Best objective over every multiset of <= POSITIONS racks and every tier for each rack, from the arrays."""
+    j = 0
+    options = [i for i in range(len(data.options)) if data.compatible[i, j]]
+    overhead = data.overhead()[0, :, j]
+    best = 0.0
+    for n in range(1, POSITIONS + 1):
+        for combo in itertools.combinations_with_replacement(options, n):
+            if sum(overhead[i] for i in combo) > data.grid_limit_kw - data.aux_kw + 1e-9:
+                continue
+            for tiers in itertools.product(range(len(data.tiers)), repeat=n):
+                served = np.zeros(len(data.tiers))
+                value = 0.0
+                for i, t in zip(combo, tiers):
+                    served[t] += data.tokens[i, t]
+                    value += data.tokens[i, t] if objective == "tokens" else data.usd_per_hour[i, t] * HOURS_PER_YEAR
+                if np.all(served <= data.demand + 1e-6):
+                    best = max(best, value)
+    return best
+
+
+@pytest.mark.parametrize("objective", ["tokens", "revenue"])
+@pytest.mark.parametrize("grid_mw", [0.2, 0.45])
+def test_optimum_equals_brute_force(objective, grid_mw):
+    market = {"standard": {"demand_tokens_per_s": 2.0e5}}
+    data = design_data(tiny(grid_mw, market=market))
+    sol = solve_direct(build(data, objective), mip_gap=1e-9)
+    assert sol.objective == pytest.approx(brute_force(data, objective), rel=1e-7)
+
+
+def test_pyomo_and_direct_highs_agree():
+    data = design_data(tiny(0.45))
+    lp = build(data, "revenue")
+    a, b = solve_pyomo(lp, mip_gap=1e-9), solve_direct(lp, mip_gap=1e-9)
+    assert a.objective == pytest.approx(b.objective, rel=1e-9)
+    m = design_model(data)
+    assert {"racks", "serve", "halls", "grid", "positions"} <= {c.local_name for c in m.component_objects()}
+
+
+@pytest.mark.parametrize("name", blueprints.names())
+def test_every_blueprint_plan_passes_the_independent_checker(name):
+    plan = solvers.optimize(blueprints.load(name), objective="revenue")
+    assert check_plan(plan) == []
+    assert plan.kpis["simulated_grid_mw"] <= plan.kpis["grid_limit_mw"] * (1 + 1e-9)
+    assert plan.kpis["facility_mw"] <= plan.kpis["grid_limit_mw"] + 1e-9
+    assert plan.kpis["tokens_per_s"] > 0
+
+
+def test_more_mw_never_gives_fewer_tokens():
+    tokens = [solvers.optimize(tiny(mw), "tokens", verify=False).kpis["tokens_per_s"] for mw in (0.15, 0.3, 0.45, 0.6)]
+    assert tokens == sorted(tokens) and tokens[-1] > tokens[0]
+
+
+def test_a_higher_price_never_lowers_a_tier_allocation():
+    data = design_data(tiny(0.45, market={"standard": {"demand_tokens_per_s": 1.5e5}}))
+    j = data.tiers.index("premium")
+    served = []
+    for factor in (1.0, 2.0, 4.0, 8.0):
+        scaled = design_data(tiny(0.45, market={"standard": {"demand_tokens_per_s": 1.5e5}}))
+        scaled.usd_per_hour[:, j] = data.usd_per_hour[:, j] * factor
+        lp = build(scaled, "revenue")
+        sol = solve_direct(lp, mip_gap=1e-9)
+        served.append(sum(v for (o, t), v in lp.split(sol.x)["serve"].items() if t == "premium"))
+    assert served == sorted(served) and served[-1] > served[0]
+
+
+def test_power_caps_yield_more_gpus_and_tokens_on_a_power_limited_site():
+    site = blueprints.load("ai-factory-hall")
+    plans = solvers.cap_comparison(site, "tokens", systems=["gb200_nvl72"], grid_mw=8)
+    caps, flat = plans["caps"].kpis, plans["no caps"].kpis
+    assert caps["gpus"] > flat["gpus"]
+    assert caps["tokens_per_s"] > flat["tokens_per_s"]
+    assert flat["racks"] < 64  # the grid, not the floor, binds
+
+
+def test_commitment_beyond_the_grid_is_explained_in_megawatts():
+    site = blueprints.load("ai-factory-hall")
+    site.graph.graph["systems"] = ["gb200_nvl72"]
+    site.graph.graph["market"] = {"standard": {"commit_tokens_per_s": 1.2e7}}
+    with pytest.raises(InfeasibleDesign, match=r"needs \d+\.\d+ MW more than the 6 MW limit at 43.6 °C") as info:
+        solvers.optimize(site, "revenue", grid_mw=6)
+    needed = float(str(info.value).split("needs ")[1].split(" MW")[0])
+    assert solvers.optimize(site, "revenue", grid_mw=6 + needed * 1.2).kpis["tokens_per_s[standard]"] >= 1.2e7
+
+
+def test_impossible_grid_limit():
+    with pytest.raises(InfeasibleDesign, match="auxiliary load .* uses up"):
+        solvers.optimize(blueprints.load("ai-factory-hall"), grid_mw=0.001)
+
+
+def test_no_rack_positions():
+    f = Facility("bare", grid_limit_mw=10, climate="phoenix")
+    f.add_hall("hall-a", width_m=10, depth_m=10, cooling="dlc")
+    with pytest.raises(InfeasibleDesign, match="no rack positions"):
+        solvers.optimize(f)
+
+
+def test_system_no_cooling_supports():
+    with pytest.raises(InfeasibleDesign, match="can be cooled"):
+        solvers.optimize(tiny(systems=("gb200_nvl72",), cooling=("air",)))
+
+
+def test_tier_nobody_can_serve():
+    f = tiny(market={"instant": {"commit_tokens_per_s": 1000}})
+    f._catalog = f.catalog.extend({"tiers": [{
+        "id": "instant", "name": "Instant", "source": ["https://example.org/assumption"], "evidence": "assumption",
+        "note": "a test tier faster than any measured point", "min_interactivity_tok_s_user": 5000, "max_ttft_s": 0.1,
+        "price_usd_per_mtok": 100.0, "input_price_usd_per_mtok": 10.0}]})
+    with pytest.raises(InfeasibleDesign, match="tier 'instant' needs 5000 tokens/s per user"):
+        solvers.optimize(f)
+
+
+def test_cli_prints_both_cap_columns():
+    out = subprocess.run([sys.executable, "-m", "twin", "optimize", "ai-factory-hall", "--compare-caps"],
+                         capture_output=True, text=True, env={**os.environ, "COLUMNS": "160"})
+    assert out.returncode == 0, out.stderr
+    assert "no caps" in out.stdout and "tokens/s" in out.stdout and "decisions" in out.stdout
+
+
+def test_cli_bad_mw_is_one_message():
+    out = subprocess.run([sys.executable, "-m", "twin", "optimize", "ai-factory-hall", "--mw", "0.001"],
+                         capture_output=True, text=True)
+    assert out.returncode == 1 and "Traceback" not in out.stderr and "grid limit" in out.stderr
