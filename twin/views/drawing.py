@@ -1,0 +1,287 @@
+"""`Scene`: one offscreen pyvista plotter with the facility drawn in a handful of actors.
+
+Halls are floor slabs, all racks are one mesh coloured per rack, each device kind is one mesh of its
+own shape and colour, power and coolant connections are two line meshes. Lighting is set so a
+rack's top face shows exactly its colour-map colour (one light straight down, one horizontal one
+that only shades the sides), which is what tests read back from the picture.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
+    # no X server: go straight to EGL instead of VTK warning about a failed X connection first
+    os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+
+import pyvista as pv  # noqa: E402
+
+from twin.errors import did_you_mean  # noqa: E402
+from twin.views import colors, links, meshes  # noqa: E402
+from twin.views.errors import ViewError  # noqa: E402
+from twin.views.layout import Layout, layout  # noqa: E402
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from twin.facility import Facility
+
+pv.OFF_SCREEN = True
+CAMERAS = ("isometric", "plan", "hall:<id>")
+ISO_DIRECTION = (-0.55, -1.0, 0.85)
+AMBIENT, DIFFUSE = 0.55, 0.45
+SLAB_COLOR, POWER_COLOR, COOLANT_COLOR = "#dcdcdc", "#e6550d", "#2171b5"
+DEVICE_LABELS_UP_TO = 40
+
+
+class Scene:
+    """A facility drawn offscreen; `frame(i)` recolours the racks for time step i of an animation.
+
+    >>> import blueprints
+    >>> with Scene(blueprints.load("ai-factory-hall"), "system", window_size=(320, 200)) as s:
+    ...     s.screenshot().shape
+    (200, 320, 3)
+    """
+
+    def __init__(
+        self,
+        facility: Facility,
+        color_by: str = "rack_power_kw",
+        *,
+        state: xr.Dataset | None = None,
+        time: Any = None,
+        camera: str = "isometric",
+        show_power: bool = False,
+        show_coolant: bool = False,
+        show_devices: bool = True,
+        labels: bool = True,
+        cmap: str | None = None,
+        clim: tuple[float, float] | None = None,
+        window_size: tuple[int, int] = (1600, 1000),
+        title: str | None = None,
+        animate: bool = False,
+        max_frames: int = 96,
+        web: bool = False,
+    ):
+        self.facility = facility
+        self.layout: Layout = layout(facility)
+        racks = self.layout.racks
+        self.coloring = colors.resolve(racks, color_by, state, time, animate=animate, max_frames=max_frames,
+                                       cmap=cmap, clim=clim)
+        self.rack_ids = racks.index
+        self.web = web
+        self._title = title
+        self.window_size = tuple(int(v) for v in window_size)
+        self.legend: list[tuple[str, str]] = []
+        pl = pv.Plotter(off_screen=True, window_size=list(self.window_size), lighting="none")
+        self.plotter = pl
+        pl.set_background("white")
+        pl.add_light(pv.Light(position=(0, 0, 1), focal_point=(0, 0, 0), intensity=1.0, light_type="scene light"))
+        pl.add_light(pv.Light(position=(-1, -2, 0), focal_point=(0, 0, 0), intensity=0.6, light_type="scene light"))
+        self._set_camera(camera)
+        self._add_halls(labels)
+        self.rack_mesh = self._add_racks()
+        if show_devices:
+            self._add_devices(labels)
+        if show_power:
+            self._add_lines("power", POWER_COLOR)
+        if show_coolant:
+            self._add_lines("heat", COOLANT_COLOR)
+        if not web:
+            self._add_overlays()
+
+    # ------------------------------------------------------------------ drawing
+    def _surface(self, mesh: pv.PolyData, **kwargs: Any) -> pv.Actor:
+        return self.plotter.add_mesh(mesh, ambient=AMBIENT, diffuse=DIFFUSE, specular=0.0, render=False,
+                                     reset_camera=False, **kwargs)
+
+    def _add_halls(self, labels: bool) -> None:
+        halls = self.layout.halls
+        if not len(halls):
+            return
+        centers = np.c_[halls.x_m + halls.width_m / 2, halls.y_m + halls.depth_m / 2, np.full(len(halls), -0.15)]
+        sizes = np.c_[halls.width_m, halls.depth_m, np.full(len(halls), 0.15)]
+        self._surface(meshes.boxes(centers, sizes), color=SLAB_COLOR)
+        if labels:
+            texts = [f"{h} ({c})" if c else str(h) for h, c in zip(halls.index, halls.get("cooling", [None] * len(halls)))]
+            anchors = np.c_[halls.x_m + halls.width_m / 2, halls.y_m + 0.4, np.zeros(len(halls))]
+            self._labels(texts, anchors, size=max(0.8, float(np.median(halls.width_m)) / 18), font_size=self._font(14))
+
+    def _add_racks(self) -> pv.PolyData | None:
+        racks = self.layout.racks
+        if not len(racks):
+            return None
+        centers, sizes = racks[["x_m", "y_m", "z_m"]].to_numpy(), racks[["width_m", "depth_m", "height_m"]].to_numpy()
+        keep = None
+        if not self.web:  # a still camera: build only the faces it can see (the HTML page can be rotated)
+            cam = self.plotter.camera
+            direction = np.subtract(cam.focal_point, cam.position)
+            keep = meshes.faces_seen(centers, sizes, np.array(cam.position), direction, bool(cam.parallel_projection))
+        mesh = meshes.boxes(centers, sizes, bottom=False, keep=keep)
+        self._rack_of_cell = meshes.box_of_cells(len(racks), meshes.FACES_PER_RACK, keep)
+        mesh.cell_data["value"] = self.coloring.values[0].astype(np.float32)[self._rack_of_cell]
+        c = self.coloring
+        self.rack_actor = self._surface(mesh, scalars="value", cmap=c.cmap, clim=c.clim, nan_color=colors.NAN_COLOR,
+                                        n_colors=len(c.categories) if c.categorical else 256, show_scalar_bar=False,
+                                        culling="back")  # faces turned away are skipped: ~2x faster
+        if c.categorical:
+            self.legend += colors.legend_entries(c)
+        return mesh
+
+    def _add_devices(self, labels: bool) -> None:
+        devices = self.layout.devices
+        for kind, group in devices.groupby("kind", sort=False):
+            shape = meshes.template(meshes.SHAPES[kind])
+            mesh = meshes.instances(shape, group[["x_m", "y_m", "z_m"]].to_numpy(), group[["width_m", "depth_m", "height_m"]].to_numpy())
+            self._surface(mesh, color=meshes.KIND_COLORS[kind])
+            self.legend.append((kind.replace("_", " "), meshes.KIND_COLORS[kind]))
+        yard = devices[devices["placed"].isin(["yard", "hall", "given"])]
+        if labels and 0 < len(yard) <= DEVICE_LABELS_UP_TO:
+            anchors = np.c_[yard.x_m, yard.y_m, yard.z_m + yard.height_m + 0.3]
+            self._labels([str(i) for i in yard.index], anchors, size=0.5, font_size=self._font(10), raster_only=True)
+
+    def _add_lines(self, kind: str, color: str) -> None:
+        starts, ends = links.connections(self.facility, self.layout, kind)
+        if len(starts):
+            self.plotter.add_mesh(meshes.segments(starts, ends), color=color, line_width=2.5, lighting=False,
+                                  render=False, reset_camera=False)
+            self.legend.append(("power feed" if kind == "power" else "coolant", color))
+
+    def _labels(self, texts: list[str], anchors: np.ndarray, *, size: float, font_size: int, raster_only: bool = False) -> None:
+        if self.web:
+            if not raster_only:
+                self._surface(meshes.text_labels(texts, anchors, size), color="#333333")
+            return
+        self.plotter.add_point_labels(anchors, texts, font_size=font_size, text_color="#222222", shape_color="white",
+                                      shape_opacity=0.75, show_points=False, always_visible=True, render=False,
+                                      reset_camera=False, bold=False, margin=2)
+
+    def _add_overlays(self) -> None:
+        c, pl = self.coloring, self.plotter
+        size = self._font(13)
+        self.title_actor = pl.add_text(self.title(0), position=(10, self.window_size[1] - 2 * size - 8), font_size=size,
+                                       color="black")
+        if not c.categorical and self.rack_mesh is not None:
+            lo, hi = c.clim
+            fmt = "%.0f" if hi - lo >= 20 else "%.1f" if hi - lo >= 2 else "%.2f"
+            pl.add_scalar_bar(title="", mapper=self.rack_actor.mapper, vertical=True, position_x=0.9,
+                              position_y=0.25, width=0.035, height=0.55, color="black", fmt=fmt, n_labels=5,
+                              label_font_size=self._font(12))
+            label = pl.add_text(c.label, position=(self.window_size[0] - 10, int(0.82 * self.window_size[1])),
+                                font_size=self._font(11), color="black")
+            label.GetTextProperty().SetJustificationToRight()
+        if self.legend:
+            rows = len(self.legend)
+            pl.add_legend([[label, color, "rectangle"] for label, color in self.legend], bcolor="white",
+                          border=True, loc="lower left", size=(0.12, min(0.6, 0.021 * rows + 0.01)), background_opacity=0.85)
+
+    def _font(self, points: int) -> int:
+        """A font size that keeps its proportion to the picture (sizes are given for 1000 pixels high)."""
+        return max(7, round(points * min(2.0, max(0.6, self.window_size[1] / 1000))))
+
+    # ------------------------------------------------------------------ camera and frames
+    def _set_camera(self, camera: str) -> None:
+        """Point the camera: 'isometric' (whole site from the south-west), 'plan' (from above), 'hall:<id>'.
+
+        Set before anything is drawn: the rack mesh is built for this camera.
+        """
+        pl = self.plotter
+        if camera == "plan":
+            pl.view_xy()
+            pl.enable_parallel_projection()
+            self._fit(self.layout.bounds())
+            return
+        if camera == "isometric":
+            bounds = self.layout.bounds()
+        elif camera.startswith("hall:"):
+            hall = camera.split(":", 1)[1]
+            if hall not in self.layout.halls.index:
+                raise ViewError(f"camera {camera!r}: no hall {hall!r} in this facility; {did_you_mean(hall, self.layout.halls.index)}")
+            bounds = self.layout.hall_bounds(hall)
+        else:
+            raise ViewError(f"unknown camera {camera!r}; use one of {', '.join(CAMERAS)}")
+        pl.view_vector(ISO_DIRECTION, viewup=(0, 0, 1))
+        self._fit(bounds)
+
+    def _fit(self, bounds: tuple) -> None:
+        """Aim at the middle of `bounds` and zoom so all its corners land inside the free part of the picture.
+
+        The free part leaves the lower-left corner to the legend and a strip on the right to the colour bar.
+        """
+        pl = self.plotter
+        pl.reset_camera(bounds=bounds)
+        x0, x1, y0, y1, z0, z1 = bounds
+        corners = np.array([(x, y, z) for x in (x0, x1) for y in (y0, y1) for z in (z0, z1)])
+        width, height = self.window_size
+        px = self.project(corners)
+        left, right, top, bottom = 0.14 * width, 0.88 * width, 0.07 * height, 0.97 * height
+        cx, cy = (left + right) / 2, (top + bottom) / 2
+        # move the view so the box's projected middle sits in the middle of the free part
+        mid = np.array([(px[:, 0].min() + px[:, 0].max()) / 2, (px[:, 1].min() + px[:, 1].max()) / 2])
+        self._pan(mid[0] - cx, mid[1] - cy)
+        px = self.project(corners)
+        reach_x = np.abs(px[:, 0] - cx).max() / ((right - left) / 2)
+        reach_y = np.abs(px[:, 1] - cy).max() / ((bottom - top) / 2)
+        self._pan(cx - width / 2, cy - height / 2)
+        pl.camera.zoom(1.0 / max(reach_x, reach_y, 1e-6))
+        self._pan(width / 2 - cx, height / 2 - cy)
+        pl.reset_camera_clipping_range()
+
+    def _pan(self, dx: float, dy: float) -> None:
+        """Shift camera and focal point so the picture moves by (-dx, -dy) pixels (rows counted downwards)."""
+        cam = self.plotter.camera
+        ren = self.plotter.renderer
+        focal = np.array(cam.focal_point)
+        ren.SetWorldPoint(*focal, 1.0)
+        ren.WorldToDisplay()
+        fx, fy, fz = ren.GetDisplayPoint()
+        ren.SetDisplayPoint(fx + dx, fy - dy, fz)
+        ren.DisplayToWorld()
+        w = np.array(ren.GetWorldPoint())
+        shift = w[:3] / w[3] - focal
+        cam.focal_point = tuple(focal + shift)
+        cam.position = tuple(np.array(cam.position) + shift)
+
+    @property
+    def n_frames(self) -> int:
+        return len(self.coloring.frame_labels)
+
+    def title(self, frame: int) -> str:
+        return colors.frame_title(self.facility.name, self.coloring, frame, self._title)
+
+    def frame(self, i: int) -> None:
+        """Show time step `i` of the colouring: recolour the racks in place and update the caption."""
+        if self.rack_mesh is not None:
+            self.rack_mesh.cell_data["value"][:] = self.coloring.values[i].astype(np.float32)[self._rack_of_cell]
+            self.rack_mesh.Modified()
+        if hasattr(self, "title_actor"):
+            self.title_actor.SetInput(self.title(i))
+
+    def screenshot(self) -> np.ndarray:
+        """The rendered picture as rows x columns x RGB uint8."""
+        return self.plotter.screenshot(return_img=True)
+
+    def project(self, points: np.ndarray) -> np.ndarray:
+        """Pixel (column, row) in the screenshot of each world point (x, y, z in metres); row 0 is the top."""
+        ren = self.plotter.renderer
+        height = self.window_size[1]
+        out = []
+        for x, y, z in np.asarray(points, dtype=float).reshape(-1, 3):
+            ren.SetWorldPoint(x, y, z, 1.0)
+            ren.WorldToDisplay()
+            dx, dy, _ = ren.GetDisplayPoint()
+            out.append((dx, height - 1 - dy))
+        return np.asarray(out)
+
+    def close(self) -> None:
+        self.plotter.close()
+
+    def __enter__(self) -> Scene:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
