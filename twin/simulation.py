@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
+from twin.graph import bulk
 from twin.physics import PhysicsError, gpu, tokens
 from twin.physics.engine import LIGHTING_W_PER_M2, prepare
 from twin.physics.profiles import resolve, step_hours
@@ -118,8 +119,9 @@ def simulate(
     racks = topo.racks
     util = resolve(utilization, time, len(racks), racks.index)
     limit = facility.grid_limit_mw
-    engine = prepare(topo, facility.catalog, workload, util, cap_curve=cap_curve, aux_kw=_aux_kw(facility),
-                     grid_limit_kw=float(limit) * 1000.0 if isinstance(limit, (int, float)) else None)
+    with bulk():
+        engine = prepare(topo, facility.catalog, workload, util, cap_curve=cap_curve, aux_kw=_aux_kw(facility),
+                         grid_limit_kw=float(limit) * 1000.0 if isinstance(limit, (int, float)) else None)
     n_time = time.size
     if per_rack is None:
         per_rack = n_time * len(racks) <= PER_RACK_AUTO_CELLS
@@ -131,13 +133,21 @@ def simulate(
     else:
         width = max(n_dev if per_device else 1, engine.n_classes, len(racks) if per_rack else 1)
         block = max(1, min(n_time, BLOCK_CELLS // width))
+        into = {}
+        if per_device:
+            into.update({k: np.empty((n_time, n_dev), dtype) for k, dtype in (
+                ("device_load_kw", np.float32), ("device_power_kw", np.float32), ("device_overload", bool))})
+        if per_rack:
+            into.update({k: np.empty((n_time, len(racks)), np.float32)
+                         for k in ("rack_power_kw", "rack_tokens_per_s", "rack_throttle")})
         parts = []
         for s in range(0, n_time, block):
             e = min(n_time, s + block)
-            parts.append(engine.run(s, e, db[s:e], wb[s:e], per_rack, per_device))
+            parts.append(engine.run(s, e, db[s:e], wb[s:e], per_rack, per_device, into=into))
             if progress is not None:
                 progress(e, n_time)
         data = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        data.update(into)
     return _dataset(facility, engine, wx, data, workload, utilization, cap_curve, freq)
 
 

@@ -55,8 +55,13 @@ class Engine:
         return self.count.size
 
     def run(self, start: int, stop: int, dry_bulb_c: np.ndarray, wet_bulb_c: np.ndarray,
-            per_rack: bool = False, per_device: bool = True) -> dict[str, np.ndarray]:
-        """Simulate steps [start, stop) at the given ambient temperatures; return named arrays."""
+            per_rack: bool = False, per_device: bool = True, into: dict[str, np.ndarray] | None = None,
+            ) -> dict[str, np.ndarray]:
+        """Simulate steps [start, stop) at the given ambient temperatures; return named arrays.
+
+        With `into` (full-length arrays by name), (time, device) and (time, rack) blocks are written there
+        in place (float32, no temporary copies) and left out of the returned dict.
+        """
         t = self.topo
         db = np.asarray(dry_bulb_c, dtype=float)
         wb = np.asarray(wet_bulb_c, dtype=float)
@@ -69,16 +74,16 @@ class Engine:
         power = self.fixed + self.dyn * work                       # kW per rack of each class
         it = power @ self.count
         weighted = work * self.count
+        demand = (uc * (self.count * self.dyn)).sum(axis=1)
         out: dict[str, np.ndarray] = {
             "it_power_kw": it,
             "tokens_per_s": weighted @ self.rate,
             "revenue_usd_per_h": weighted @ self.revenue,
-            "utilization": (uc * self.count * self.dyn).sum(axis=1) / max(float(self.count @ self.dyn), 1e-12),
-            "throttle": (weighted * self.dyn).sum(axis=1) / np.maximum((uc * self.count * self.dyn).sum(axis=1), 1e-12),
+            "utilization": demand / max(float(self.count @ self.dyn), 1e-12),
+            "throttle": np.where(demand > 0, (weighted * self.dyn).sum(axis=1) / np.maximum(demand, 1e-12), 1.0),
             "over_temperature": over,
             "throttling": np.any(theta < 1.0 - 1e-9, axis=1),
         }
-        out["throttle"] = np.where(out["utilization"] > 0, out["throttle"], 1.0)
 
         # cooling: racks -> units -> plant (levels), per kW coefficients from the ambient
         pt = power.T
@@ -100,30 +105,45 @@ class Engine:
         unfed = cool_pow[:, t.unfed_cooling].sum(axis=1)
         aux = np.full(n, self.aux_kw)
         grid = supply + unfed + aux
-        cooling = cool_pow.sum(axis=1)
+        comp_total = comp.sum(axis=1)
         out.update({
-            "grid_power_kw": grid, "losses_kw": (inp - load).sum(axis=1), "cooling_power_kw": cooling,
-            "aux_power_kw": aux, "units_power_kw": unit_pow.sum(axis=1), "chiller_power_kw": comp.sum(axis=1),
-            "plant_fans_pumps_kw": plant_pow.sum(axis=1) - comp.sum(axis=1), "water_l_per_h": water.sum(axis=1),
+            "grid_power_kw": grid, "losses_kw": (inp - load).sum(axis=1), "cooling_power_kw": cool_pow.sum(axis=1),
+            "aux_power_kw": aux, "units_power_kw": unit_pow.sum(axis=1), "chiller_power_kw": comp_total,
+            "plant_fans_pumps_kw": plant_pow.sum(axis=1) - comp_total, "water_l_per_h": water.sum(axis=1),
             "heat_absorbed_kw": heat_u.sum(axis=1), "heat_rejected_kw": rejected, "economizer_fraction": econ,
         })
-        dev_load = np.concatenate([load, heat_u, plant_heat], axis=1)
-        dev_pow = np.concatenate([inp, cool_pow], axis=1)
+
+        # per device: written block by block into float32 outputs (no full-size float64 copies)
+        n_dev = len(t.power_ids) + len(t.cool_ids)
+        cuts = np.cumsum([0, len(t.power_ids), t.n_units, t.n_plants])
+        loads = (load, heat_u, plant_heat)
         rating = np.concatenate([t.power_rating, t.cool_rating])
-        over_dev = dev_load > rating * (1.0 + OVERLOAD_TOLERANCE)
-        out["device_overload_any"] = np.any(over_dev, axis=1)
+        if per_device:
+            dev = {k: into[k][start:stop] if into is not None else np.empty((n, n_dev), dtype)
+                   for k, dtype in (("device_load_kw", np.float32), ("device_power_kw", np.float32), ("device_overload", bool))}
+            for part, lo, hi in zip(loads, cuts[:-1], cuts[1:]):
+                dev["device_load_kw"][:, lo:hi] = part
+                np.greater(part, rating[lo:hi] * (1.0 + OVERLOAD_TOLERANCE), out=dev["device_overload"][:, lo:hi])
+            dev["device_power_kw"][:, : cuts[1]] = inp
+            dev["device_power_kw"][:, cuts[1]:] = cool_pow
+            out["device_overload_any"] = dev["device_overload"].any(axis=1)
+            if into is None:
+                out.update(dev)
+        else:
+            out["device_overload_any"] = np.zeros(n, dtype=bool)
+            for part, lo, hi in zip(loads, cuts[:-1], cuts[1:]):
+                out["device_overload_any"] |= np.any(part > rating[lo:hi] * (1.0 + OVERLOAD_TOLERANCE), axis=1)
         limit = np.inf if self.grid_limit_kw is None else self.grid_limit_kw
         out["grid_overload"] = grid > limit * (1.0 + OVERLOAD_TOLERANCE)
         out["overload"] = out["device_overload_any"] | out["grid_overload"]
-        if per_device:
-            out["device_load_kw"] = dev_load.astype(np.float32)
-            out["device_power_kw"] = dev_pow.astype(np.float32)
-            out["device_overload"] = over_dev
         if per_rack:
             cls = self.class_of_rack
-            out["rack_power_kw"] = power[:, cls].astype(np.float32)
-            out["rack_tokens_per_s"] = (work * self.rate.sum(axis=1))[:, cls].astype(np.float32)
-            out["rack_throttle"] = theta[:, cls].astype(np.float32)
+            racks = {"rack_power_kw": power, "rack_tokens_per_s": work * self.rate.sum(axis=1), "rack_throttle": theta}
+            for k, v in racks.items():
+                if into is not None:
+                    np.take(v.astype(np.float32), cls, axis=1, out=into[k][start:stop])
+                else:
+                    out[k] = v[:, cls].astype(np.float32)
         return out
 
     def _throttle(self, uc: np.ndarray, db: np.ndarray, wb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

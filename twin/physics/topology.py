@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from twin.graph import PLANT_KINDS, POWER_KINDS, UNIT_KINDS
+from twin.graph import PLANT_KINDS, POWER_KINDS, UNIT_KINDS, bulk
 from twin.physics import PhysicsError
 from twin.physics.cooling import unit_tech
 from twin.physics.power_chain import equipment_for
@@ -140,9 +140,12 @@ class Topology:
 
 def build(facility: Facility) -> Topology:
     """Read the facility graph once into a `Topology`; raise PhysicsError naming unfed or uncooled racks."""
-    graph = facility.graph
-    # networkx's plain adjacency dicts: the public views cost ~1 us per access, too slow for 10^5-10^6 edges
-    nodes, succ, pred = graph._node, graph._succ, graph._pred
+    with bulk():  # ~10^5 small tuples and lists: the cyclic GC would rescan the whole (large) graph each time
+        return _build(facility)
+
+
+def _build(facility: Facility) -> Topology:
+    nodes_by_kind, edges_by_kind = _scan(facility.graph)
     catalog = facility.catalog
     table = facility.table("rack")
     racks = table[table["system"].notna() & (table["gpus"] > 0)]
@@ -150,7 +153,16 @@ def build(facility: Facility) -> Topology:
         raise PhysicsError(f"facility {facility.name!r} has no populated rack; populate racks with a system first")
     rack_ids = list(racks.index)
     wanted = POWER_KINDS | UNIT_KINDS | PLANT_KINDS
-    kinds = {n: a["kind"] for n, a in nodes.items() if a.get("kind") in wanted}
+    nodes = {n: a for k, members in nodes_by_kind.items() if k in wanted for n, a in members}
+    kinds = {n: a["kind"] for n, a in nodes.items()}
+    fed_by: dict[str, list[str]] = {}
+    for u, v in edges_by_kind.get("power", ()):
+        if u in kinds:
+            fed_by.setdefault(v, []).append(u)
+    heat_to: dict[str, list[str]] = {}
+    for u, v in edges_by_kind.get("heat", ()):
+        if v in kinds:
+            heat_to.setdefault(u, []).append(v)
 
     # ---------------------------------------------------------------- power
     power_ids = [n for n, k in kinds.items() if k in POWER_KINDS]
@@ -161,11 +173,11 @@ def build(facility: Facility) -> Topology:
     ccol = {n: i for i, n in enumerate(cool_ids)}
 
     def feeds(node: str) -> list[str]:
-        return [p for p, d in pred[node].items() if d.get("kind") == "power" and p in pcol]
+        return [p for p in fed_by.get(node, ()) if p in pcol]
 
     rating = {n: _rating(nodes[n]) for n in kinds}
     n_racks = len(rack_ids)
-    feed_sig = [tuple(p for p, d in pred[r].items() if d.get("kind") == "power" and p in pcol) for r in rack_ids]
+    feed_sig = [tuple(feeds(r)) for r in rack_ids]
     unfed = [r for r, sig in zip(rack_ids, feed_sig) if not sig]
     if unfed:
         _fail("racks not fed by any power device", unfed, "give them fed_by=[...] a busway/PDU/UPS on a path from the grid")
@@ -192,12 +204,7 @@ def build(facility: Facility) -> Topology:
     lf = np.nan_to_num(racks["liquid_fraction"].to_numpy(dtype=float))
     limit_liquid = np.array([_limit(catalog.systems[s].max_coolant_supply_c) for s in systems])
     limit_air = np.array([float(catalog.systems[s].max_inlet_air_c) for s in systems])
-    into: dict[str, list[str]] = {}
-    for u in units:  # from the units' side: a rack's successors also hold its (many) GPU nodes
-        for r, d in pred[u].items():
-            if d.get("kind") == "heat":
-                into.setdefault(r, []).append(u)
-    heat_sig = [tuple(into.get(r, ())) for r in rack_ids]
+    heat_sig = [tuple(u for u in heat_to.get(r, ()) if kinds[u] in UNIT_KINDS) for r in rack_ids]
     uncooled = [r for r, sig in zip(rack_ids, heat_sig) if not sig]
     if uncooled:
         _fail("racks whose heat reaches no in-hall cooling unit (CDU, CRAH, rear door)", uncooled,
@@ -238,7 +245,7 @@ def build(facility: Facility) -> Topology:
     gr, gc, gv = [], [], []
     stranded = []
     for j, u in enumerate(units):
-        out = [p for p, d in succ[u].items() if d.get("kind") == "heat" and p in pl]
+        out = [p for p in heat_to.get(u, ()) if p in pl]
         if not out:
             if unit_racks[j].size:
                 stranded.append(u)
@@ -252,7 +259,7 @@ def build(facility: Facility) -> Topology:
     pr, pc, pv = [], [], []
     downstream: dict[int, list[str]] = {}
     for p in plants:
-        out = [q for q, d in succ[p].items() if d.get("kind") == "heat" and q in pl]
+        out = [q for q in heat_to.get(p, ()) if q in pl]
         downstream[pl[p]] = out
         for q, s in zip(out, _shares([rating[q] for q in out])):
             pr.append(pl[q]), pc.append(pl[p]), pv.append(s)
@@ -300,6 +307,19 @@ def build(facility: Facility) -> Topology:
         plant_to_plant=plant_to_plant, plant_levels=plant_levels, plant_spec=specs, plant_models=plant_models,
         plant_terminal=terminal, limited=limited, limited_max_water=max_water[limited], notes=notes,
     )
+
+
+def _scan(graph) -> tuple[dict, dict]:
+    """Nodes and edges grouped by kind: the facility graph's cached scan, or one pass over a plain DiGraph."""
+    if hasattr(graph, "by_kind") and hasattr(graph, "edges_by_kind"):
+        return graph.by_kind(), graph.edges_by_kind()
+    by_kind: dict[str, list] = {}
+    for n, a in graph.nodes(data=True):
+        by_kind.setdefault(a.get("kind"), []).append((n, a))
+    edges: dict[str, list] = {}
+    for u, v, k in graph.edges(data="kind"):
+        edges.setdefault(k, []).append((u, v))
+    return by_kind, edges
 
 
 def _limit(value: float | None) -> float:
