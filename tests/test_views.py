@@ -231,3 +231,39 @@ def test_import_twin_and_the_cli_stay_free_of_pyvista():
     code = "import sys, twin, twin.cli; print('pyvista' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_cli_renders_a_blueprint_and_a_saved_state(tmp_path):
+    from typer.testing import CliRunner
+
+    import blueprints
+    from twin.cli import app
+
+    out = tmp_path / "hall.png"
+    result = CliRunner().invoke(app, ["render", "ai-factory-hall", "--out", str(out), "--color-by", "system",
+                                      "--camera", "plan", "--size", "320x200", "--power"])
+    assert result.exit_code == 0, result.output
+    assert Image.open(out).size == (320, 200)
+    f = blueprints.load("ai-factory-hall")
+    nc = tmp_path / "state.nc"
+    state_for(f, np.linspace(20, 140, 2 * 64).reshape(2, 64)).to_netcdf(nc)
+    gif = tmp_path / "hall.gif"
+    result = CliRunner().invoke(app, ["render", "ai-factory-hall", "--state", str(nc), "--out", str(gif), "--size", "200x120"])
+    assert result.exit_code == 0, result.output
+    assert Image.open(gif).n_frames == 2
+    bad = CliRunner().invoke(app, ["render", "ai-factory-hall", "--color-by", "rack_pwr", "--out", str(tmp_path / "x.png")])
+    assert bad.exit_code == 1 and "cannot colour racks by 'rack_pwr'" in bad.output
+
+
+def test_colours_a_real_simulation_result():
+    import blueprints
+
+    f = blueprints.load("ai-factory-hall")
+    ds = twin.simulate(f, weather="phoenix", hours=3, per_rack=True)
+    with scene(f, "rack_power_kw", state=ds, time=ds["time"].values[1], camera="plan", window_size=SIZE,
+               labels=False) as s:
+        seen = pixels_at(s.screenshot(), rack_tops(s))
+        lo, hi = s.coloring.clim
+    values = ds["rack_power_kw"].isel(time=1).sel(rack=list(f.table("rack").index)).values
+    want = np.array([expected_rgb(v, lo, hi) for v in values])
+    assert np.abs(seen - want).max() <= 6
