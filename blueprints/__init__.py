@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from twin.errors import BlueprintError, did_you_mean
 
@@ -37,13 +37,66 @@ def path(name: str) -> Path:
     return Path(str(resources.files(__name__) / f"{name}.yaml"))
 
 
-def load(name_or_path: str | Path = DEFAULT, *, validate: bool = True, catalog: Catalog | None = None) -> Facility:
-    """Load a packaged blueprint by name, or a blueprint/JSON file by path; validated unless told not to."""
-    from twin.io import load as load_file
+def load(
+    name_or_path: str | Path = DEFAULT,
+    *,
+    validate: bool = True,
+    catalog: Catalog | None = None,
+    **site: Any,
+) -> Facility:
+    """Load a packaged blueprint by name, or a blueprint/JSON file by path; validated unless told not to.
 
-    facility = load_file(path(str(name_or_path)), catalog=catalog)
+    Keyword arguments override site attributes (e.g. `climate="lulea"`, `grid_limit_mw=50`); a parametric
+    blueprint (a file with a `builder:` section) passes them to its builder instead where the builder
+    takes them (`climate`, `grid_mw`, `system`, ...).
+    """
+    from twin.io import load as load_file
+    from twin.io import parse_yaml, read_text
+
+    file = path(str(name_or_path))
+    data = None
+    if file.suffix.lower() in (".yaml", ".yml"):
+        data, doc = parse_yaml(read_text(file), str(file))
+    if isinstance(data, dict) and "builder" in data:
+        facility = _from_builder(data, doc, site)
+    else:
+        facility = load_file(file, catalog=catalog)
+        facility.graph.graph.update(site)
+    if catalog is not None:
+        facility._catalog = catalog
     if validate:
         facility.validate()
+    return facility
+
+
+def _from_builder(data: dict, doc: Any, overrides: dict[str, Any]) -> Facility:
+    """A facility from a parametric blueprint: `builder: {name: ai_factory, grid_mw: 100, ...}` plus `site:`."""
+    import inspect
+
+    from blueprints import parametric
+
+    top = doc.mapping(data, (), ("format", "name", "description", "builder", "site"))
+    spec = dict(doc.mapping(top["builder"], ("builder",)))
+    name = doc.text(spec, "name", ("builder",), required=True)
+    builder = parametric.BUILDERS.get(name)
+    if builder is None:
+        raise doc.error(("builder", "name"), f"unknown builder {name!r}", did_you_mean(name, parametric.BUILDERS))
+    params = {k: v for k, v in spec.items() if k != "name"}
+    accepted = inspect.signature(builder).parameters
+    extra_site = dict(doc.mapping(top.get("site") or {}, ("site",)))
+    for key, value in overrides.items():
+        (params if key in accepted else extra_site)[key] = value
+    for key in params:
+        if key not in accepted:
+            raise doc.error(("builder", key), f"builder {name!r} takes no parameter {key!r}",
+                            did_you_mean(key, [p for p in accepted if p != "sizing"]))
+    try:
+        facility = builder(**params, name=top.get("name") or name) if "name" in accepted else builder(**params)
+    except (TypeError, ValueError) as exc:
+        raise doc.error(("builder",), str(exc), "fix the builder parameters") from None
+    facility.graph.graph.update(doc.attributes(extra_site, ("site",), skip=()))
+    if top.get("description"):
+        facility.graph.graph["description"] = str(top["description"])
     return facility
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from twin.errors import BlueprintError
 from twin.facility import Facility
 from twin.graph import bulk
 from twin.plant import add_cooling_plant
@@ -49,6 +50,8 @@ def ai_factory(
     heat_rejection: catalog heat-rejection id for the technology's own stream (residual air goes to
     air-cooled chillers).
     """
+    if isinstance(grid_mw, bool) or not isinstance(grid_mw, (int, float)) or not grid_mw > 0:
+        raise BlueprintError(f"ai_factory: grid_mw must be a positive number of MW, got {grid_mw!r}")
     with bulk():
         return _ai_factory(grid_mw, system, cooling, climate, nodes, power_cap_w, heat_rejection, name, sizing)
 
@@ -99,3 +102,7 @@ def _ai_factory(grid_mw, system, cooling, climate, nodes, power_cap_w, heat_reje
         add_cooling_plant(facility, hall, hall_racks, count * rack_kw * sizing.margin, liquid, tech.unit_kind,
                           [heat_rejection])
     return facility
+
+
+BUILDERS = {"ai_factory": ai_factory}
+"""Builders a blueprint file may name in its `builder:` section."""

@@ -9,7 +9,7 @@ import pytest
 
 import blueprints
 from blueprints.parametric import ai_factory
-from twin import Facility, GraphError, UnknownEntry
+from twin import BlueprintError, Facility, GraphError, UnknownEntry
 
 
 def test_builder_counts(small):
@@ -83,3 +83,22 @@ def test_import_twin_is_light():
     code = "import sys, twin; heavy = {'pandas', 'pyvista', 'pyomo', 'xarray', 'vtk', 'highspy', 'dask'} & set(sys.modules); print(sorted(heavy))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+def test_parametric_blueprint_files_name_their_mistakes(tmp_path):
+    bad = tmp_path / "b.yaml"
+    bad.write_text("name: x\nbuilder: {name: ai_factroy, grid_mw: 5}\n")
+    with pytest.raises(BlueprintError, match="did you mean 'ai_factory'"):
+        blueprints.load(bad)
+    bad.write_text("name: x\nbuilder: {name: ai_factory, grid_mv: 5}\n")
+    with pytest.raises(BlueprintError, match="grid_mv.*did you mean 'grid_mw'"):
+        blueprints.load(bad)
+    bad.write_text("name: x\nbuilder: {name: ai_factory, grid_mw: -5}\n")
+    with pytest.raises(BlueprintError, match="positive"):
+        blueprints.load(bad)
+
+
+def test_site_overrides_on_load():
+    assert blueprints.load("ai-factory-hall", climate="lulea").climate == "lulea"
+    site = blueprints.load("ai-factory-20mw", climate="singapore", grid_mw=10)
+    assert site.climate == "singapore" and site.grid_limit_mw == 10
