@@ -312,11 +312,3 @@ def test_cli_simulate_writes_results_and_prints_a_summary(tmp_path):
     bad = CliRunner().invoke(app, ["simulate", "ai-factory-hall", "--hours", "0"])
     assert bad.exit_code == 1 and "hours" in bad.output
 
-
-def test_example_simulate_year_runs(tmp_path):
-    import runpy
-
-    example = runpy.run_path(str(__import__("pathlib").Path(__file__).parents[1] / "examples" / "simulate_year.py"))
-    summary = example["main"](tmp_path)
-    assert (tmp_path / "year.nc").is_file() and (tmp_path / "year.png").is_file()
-    assert 1.05 < summary["pue"] < 1.35
