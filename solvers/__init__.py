@@ -8,7 +8,9 @@ True
 from __future__ import annotations
 
 from solvers.design import cap_comparison, explain, optimize, pareto
+from solvers.fronts import front, non_dominated
 from solvers.highs import Solution, Status
 from solvers.plan import Plan
+from solvers.sweep import sweep
 
-__all__ = ["optimize", "pareto", "explain", "cap_comparison", "Plan", "Solution", "Status"]
+__all__ = ["optimize", "pareto", "explain", "cap_comparison", "Plan", "Solution", "Status", "sweep", "front", "non_dominated"]

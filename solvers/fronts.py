@@ -1,0 +1,125 @@
+"""Pareto fronts of sweep results: the non-dominated scenarios for two KPIs, and PNG plots of the trade-offs.
+
+>>> import numpy as np
+>>> non_dominated(np.array([1.0, 2.0, 3.0]), np.array([3.0, 1.0, 2.0]), ("min", "max")).tolist()
+[True, False, False]
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+
+from twin.errors import TwinError, did_you_mean
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import xarray as xr
+
+DIRECTIONS = {
+    "tokens_per_s": "max", "tokens": "max", "revenue_usd_per_year": "max", "revenue_usd": "max",
+    "interactivity_tok_s_user": "max", "tokens_per_joule": "max", "tokens_per_kwh_grid": "max", "gpus": "max",
+    "capex_usd": "min", "usd_per_mtok": "min", "energy_usd_per_mtok": "min", "energy_cost_usd": "min",
+    "grid_limit_mw": "min", "facility_mw": "min", "simulated_grid_mw": "min", "peak_grid_mw": "min", "it_mw": "min",
+    "grid_energy_mwh": "min", "pue": "min", "wue_l_per_kwh": "min", "water_m3": "min",
+}
+"""Which way is better for each KPI (a planner buys less capex and grid, sells more tokens)."""
+
+PLOTS = {
+    "optimize": (("capex_usd", "tokens_per_s"), ("grid_limit_mw", "revenue_usd_per_year"),
+                 ("interactivity_tok_s_user", "usd_per_mtok")),
+    "simulate": (("grid_energy_mwh", "tokens"), ("peak_grid_mw", "revenue_usd"),
+                 ("interactivity_tok_s_user", "energy_usd_per_mtok")),
+}
+"""Default panels: tokens vs capex, revenue vs grid MW, $/Mtok vs interactivity."""
+
+
+def non_dominated(x: np.ndarray, y: np.ndarray, directions: Sequence[str] = ("max", "max")) -> np.ndarray:
+    """True where no other point is at least as good in both and better in one (NaN points are never on it)."""
+    x, y = _oriented(np.asarray(x, float), directions[0]), _oriented(np.asarray(y, float), directions[1])
+    keep = np.zeros(x.shape, dtype=bool)
+    ok = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    order = ok[np.lexsort((-y[ok], -x[ok]))]          # best x first, best y first within equal x
+    best_y = -np.inf                                  # best y among points with a strictly better x
+    start = 0
+    while start < order.size:
+        stop = start
+        while stop < order.size and x[order[stop]] == x[order[start]]:
+            stop += 1
+        group = order[start:stop]
+        top = y[group[0]]
+        if top > best_y:
+            keep[group[y[group] == top]] = True
+        best_y = max(best_y, top)
+        start = stop
+    return keep
+
+
+def front(ds: xr.Dataset, x: str, y: str, directions: Sequence[str] | None = None) -> pd.DataFrame:
+    """The non-dominated 'ok' scenarios for KPIs x and y: their parameters and the two KPIs, sorted by x."""
+    dirs = tuple(directions) if directions is not None else (direction(x), direction(y))
+    for name in (x, y):
+        if name not in ds.data_vars:
+            kpis = [v for v in ds.data_vars if v not in ("status", "message", "seconds")]
+            raise TwinError(f"KPI {name!r} is not in the sweep results; {did_you_mean(name, kpis)}")
+    table = ds[[x, y, "status"]].to_dataframe().reset_index()
+    table = table[table["status"] == "ok"].drop(columns="status")
+    mask = non_dominated(table[x].to_numpy(), table[y].to_numpy(), dirs)
+    return table[mask].sort_values([x, y]).reset_index(drop=True)
+
+
+def direction(kpi: str) -> str:
+    """'max' or 'min' for a known KPI; a TwinError asking for explicit directions otherwise."""
+    if kpi not in DIRECTIONS:
+        raise TwinError(f"no default direction for KPI {kpi!r}; pass directions=('min'|'max', 'min'|'max')")
+    return DIRECTIONS[kpi]
+
+
+def plot(ds: xr.Dataset, path: str | os.PathLike, pairs: Sequence[tuple[str, str]] | None = None) -> Path:
+    """One panel per (x, y) KPI pair present in the results: every 'ok' scenario in grey, the front in colour."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pairs = [p for p in (pairs or PLOTS.get(ds.attrs.get("run", "optimize"), PLOTS["optimize"]))
+             if p[0] in ds.data_vars and p[1] in ds.data_vars]
+    if not pairs:
+        raise TwinError("none of the requested KPI pairs is in the sweep results; name KPIs that are")
+    fig, axes = plt.subplots(1, len(pairs), figsize=(5.2 * len(pairs), 4.4), squeeze=False)
+    ok = ds["status"] == "ok"
+    for ax, (x, y) in zip(axes[0], pairs):
+        xs, ys = ds[x].where(ok).values.ravel(), ds[y].where(ok).values.ravel()
+        ax.scatter(xs, ys, s=14, color="0.7", label="scenarios")
+        best = front(ds, x, y)
+        ax.plot(best[x], best[y], "o-", color="tab:red", ms=5, label="Pareto front")
+        ax.set_xlabel(_axis_label(ds, x))
+        ax.set_ylabel(_axis_label(ds, y))
+        ax.set_title(f"{y} vs {x}", fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(f"sweep of {ds.attrs.get('base', '')} ({int(ok.sum())} of {ok.size} scenarios ok)", fontsize=10)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _oriented(values: np.ndarray, how: str) -> np.ndarray:
+    if how not in ("min", "max"):
+        raise TwinError(f"direction {how!r} is not 'min' or 'max'")
+    return values if how == "max" else -values
+
+
+def _axis_label(ds: xr.Dataset, name: str) -> str:
+    units = ds[name].attrs.get("units")
+    arrow = {"max": " (higher is better)", "min": " (lower is better)"}.get(DIRECTIONS.get(name, ""), "")
+    return f"{name} [{units}]{arrow}" if units else name + arrow
+
+
+__all__ = ["non_dominated", "front", "direction", "plot", "DIRECTIONS", "PLOTS"]
