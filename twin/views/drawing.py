@@ -36,6 +36,9 @@ ISO_DIRECTION = (-0.55, -1.0, 0.85)
 AMBIENT, DIFFUSE = 0.55, 0.45
 SLAB_COLOR, POWER_COLOR, COOLANT_COLOR = "#dcdcdc", "#e6550d", "#2171b5"
 DEVICE_LABELS_UP_TO = 40
+AA_UP_TO_RACKS, MSAA_SAMPLES = 2000, 4
+"""Multisampling smooths edges but triples a software (llvmpipe) frame's time; above a few thousand racks,
+each only a few pixels wide, it is off unless asked for (measured: 10,000 racks 0.7 s with, 0.2 s without)."""
 
 
 class Scene:
@@ -66,6 +69,7 @@ class Scene:
         animate: bool = False,
         max_frames: int = 96,
         web: bool = False,
+        anti_aliasing: bool | None = None,
     ):
         self.facility = facility
         self.layout: Layout = layout(facility)
@@ -77,7 +81,10 @@ class Scene:
         self._title = title
         self.window_size = tuple(int(v) for v in window_size)
         self.legend: list[tuple[str, str]] = []
+        if anti_aliasing is None:
+            anti_aliasing = len(racks) <= AA_UP_TO_RACKS
         pl = pv.Plotter(off_screen=True, window_size=list(self.window_size), lighting="none")
+        pl.render_window.SetMultiSamples(MSAA_SAMPLES if anti_aliasing else 0)
         self.plotter = pl
         pl.set_background("white")
         pl.add_light(pv.Light(position=(0, 0, 1), focal_point=(0, 0, 0), intensity=1.0, light_type="scene light"))

@@ -40,7 +40,14 @@ def check_suffix(path: Path) -> str:
 
 
 def write_still(scene: Scene, path: Path) -> None:
-    scene.plotter.screenshot(str(path))
+    """The picture as PNG (fast zlib level: mostly flat colours compress well anyway) or JPEG."""
+    from PIL import Image
+
+    image = Image.fromarray(scene.screenshot())
+    if path.suffix.lower() == ".png":
+        image.save(path, compress_level=1)
+    else:
+        image.save(path, quality=92)
 
 
 def write_movie(scene: Scene, path: Path, fps: float) -> None:
