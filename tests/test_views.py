@@ -144,6 +144,8 @@ def test_time_selection_nearest_label_and_position():
     assert resolve(racks, "rack_power_kw", ds).frame_labels == ["2025-07-01 00:00"]
     frames = resolve(racks, "rack_power_kw", ds, slice("2025-07-01 01:00", None), animate=True)
     assert frames.values.shape == (2, 4) and frames.clim == (5.0, 12.0)
+    with pytest.raises(ViewError, match="outside the state's span 2025-07-01 00:00 .. 2025-07-01 02:00"):
+        resolve(racks, "rack_power_kw", ds, "2025-07-02 12:00")
 
 
 def test_racks_missing_from_the_state_are_drawn_grey():

@@ -157,7 +157,14 @@ def _select_time(da: xr.DataArray, time: Any, animate: bool, max_frames: int) ->
         if not -da.sizes["time"] <= time < da.sizes["time"]:
             raise ViewError(f"time step {time} is out of range: the state has {da.sizes['time']} steps")
         return da.isel(time=[int(time)])
-    return da.sel(time=[_time_key(times, time)], method="nearest")
+    key = _time_key(times, time)
+    picked = da.sel(time=[key], method="nearest")
+    if len(times) > 1 and (np.issubdtype(times.dtype, np.datetime64) or np.issubdtype(times.dtype, np.number)):
+        step = np.max(np.diff(times.values))  # nearest, but not from beyond the ends
+        if abs(picked["time"].values[0] - np.asarray(key, dtype=times.dtype)) > step:
+            raise ViewError(f"time {time!r} is outside the state's span {_time_label(times.values[0])} .. "
+                            f"{_time_label(times.values[-1])}")
+    return picked
 
 
 def _time_key(times: xr.DataArray, time: Any) -> Any:
