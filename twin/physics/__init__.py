@@ -8,6 +8,7 @@ Submodules (import them explicitly; nothing heavy is imported here):
 - `cooling`: in-hall units, economizer vs chiller heat rejection by ambient, fans, pumps, water.
 - `profiles`: utilization profiles (constant, diurnal inference, training swings, user arrays).
 - `topology`: the facility graph turned into sparse share matrices for the simulation.
+- `engine`: the vectorized kernel `twin.simulate` runs block by block (racks grouped into classes).
 
 >>> from twin.physics import gpu
 >>> float(gpu.gpu_power_w(100.0, 1000.0, 0.5))
