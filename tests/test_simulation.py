@@ -110,8 +110,7 @@ def test_conservation_holds_for_random_facilities_weather_and_load(f, data):
     kind = data.draw(st.sampled_from(["constant", "diurnal", "training", "array", "per-rack"]))
     util = {"array": lambda: np.array(data.draw(st.lists(st.floats(0, 1), min_size=n, max_size=n))),
             "per-rack": lambda: np.random.default_rng(n).uniform(0, 1, (n, racks))}.get(kind, lambda: kind)()
-    mix = {"standard": 1.0} if "mi300x" in f.name else None
-    ds = twin.simulate(f, weather=wx, utilization=util, workload=tokens.Workload(tier_mix=mix), per_rack=True)
+    ds = twin.simulate(f, weather=wx, utilization=util, per_rack=True)
     assert_balanced(ds)
     for name in ("grid_power_kw", "losses_kw", "cooling_power_kw", "water_l_per_h", "pue"):
         assert np.all(np.isfinite(ds[name])), name
