@@ -96,7 +96,7 @@ def design_data(
     from twin import weather
     from twin.physics import cooling as cooling_phys
     from twin.physics import ThroughputRangeError, gpu, tokens
-    from twin.simulation import _aux_kw as aux_power_kw
+    from twin.simulation import aux_power_kw
     from twin.tables import liquid_fraction
 
     cat = facility.catalog

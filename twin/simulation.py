@@ -120,7 +120,7 @@ def simulate(
     util = resolve(utilization, time, len(racks), racks.index)
     limit = facility.grid_limit_mw
     with bulk():
-        engine = prepare(topo, facility.catalog, workload, util, cap_curve=cap_curve, aux_kw=_aux_kw(facility),
+        engine = prepare(topo, facility.catalog, workload, util, cap_curve=cap_curve, aux_kw=aux_power_kw(facility),
                          grid_limit_kw=float(limit) * 1000.0 if isinstance(limit, (int, float)) else None)
     n_time = time.size
     if per_rack is None:
@@ -151,7 +151,7 @@ def simulate(
     return _dataset(facility, engine, wx, data, workload, utilization, cap_curve, freq)
 
 
-def _aux_kw(facility: Facility) -> float:
+def aux_power_kw(facility: Facility) -> float:
     """Auxiliary power: the site's `aux_power_kw`, else LIGHTING_W_PER_M2 over the halls' floor area."""
     own = facility.graph.graph.get("aux_power_kw")
     if own is not None:
