@@ -7,6 +7,7 @@ Variables (integer unless noted):
   serve[o, t]      racks of option o serving tier t
   plant_it         kW of IT the power chain is built for (continuous)
   plant_heat[c]    kW of heat the cooling units and heat rejection of technology c are built for (continuous)
+Options a hall class cannot take (cooling limit, incompatible system, floor loading) get no variable.
 Rows: one cooling per hall, rack positions, serving <= built, tier demand and commitments, grid power at
 the design ambient (IT x (1 + chain losses) + cooling + aux), plant sizing, capex budget.
 Objectives: 'tokens' (tokens/s), 'revenue' (USD/year), 'tokens-per-dollar' (Dinkelbach step:
@@ -39,7 +40,8 @@ def build(data: DesignData, objective: str = "revenue", *, lam: float = 0.0, ela
     nk, no, nc, nt = len(data.halls), len(data.options), len(data.coolings), len(data.tiers)
     allowed = np.array([[c in h.coolings for c in data.coolings] for h in data.halls])         # (k, c)
     kc = [(k, c) for k in range(nk) for c in range(nc) if allowed[k, c]]
-    kco = [(k, c, o) for k, c in kc for o in np.flatnonzero(data.compatible[:, c])]
+    floor = np.array([h.max_floor_kg_m2 for h in data.halls])
+    kco = [(k, c, o) for k, c in kc for o in np.flatnonzero(data.compatible[:, c] & (data.floor_kg_m2 <= floor[k]))]
     ot = [(o, t) for o in range(no) for t in range(nt) if data.tokens[o, t] > 0]
     k_of, c_of, o_of = (np.array([x[i] for x in kco], dtype=np.int64) for i in range(3))
     ot_o = np.array([x[0] for x in ot], dtype=np.int64)

@@ -43,6 +43,7 @@ class HallClass:
     coolings: list[str]
     chain: list[tuple[str | None, int, int]]  # (equipment model, members, usable members) from rack to grid
     chain_rate: float                          # chain losses per kW delivered to racks at design load
+    max_floor_kg_m2: float = float("inf")      # the halls' floor loading limit (hall attribute max_floor_kg_m2)
 
 
 @dataclass
@@ -59,6 +60,7 @@ class DesignData:
     tiers: list[str]
     options: list[tuple[str, int, float]]        # (system, nodes per rack, cap W)
     rack_kw: np.ndarray                          # (option,)
+    floor_kg_m2: np.ndarray                      # (option,) rack weight over its footprint
     gpus: np.ndarray                             # (option,)
     capex_rack: np.ndarray                       # (option,) USD
     tokens: np.ndarray                           # (option, tier) tokens/s per rack
@@ -118,7 +120,7 @@ def design_data(
         cat.system(s)
     levels = tuple(cap_levels or site.get("cap_levels") or CAP_LEVELS) if power_caps else (1.0,)
     curve = cat.power_cap_curve(gpu.DEFAULT_CAP_CURVE)
-    options, rack_kw, gpus, capex, tok, usd = [], [], [], [], [], []
+    options, rack_kw, gpus, capex, tok, usd, floor = [], [], [], [], [], [], []
     for s in system_ids:
         spec = cat.system(s)
         rates = []
@@ -141,6 +143,7 @@ def design_data(
                 rack_kw.append(float(gpu.rack_power_kw(spec, n, cap, 1.0)))
                 gpus.append(g)
                 capex.append(g * spec.capex_usd_per_gpu)
+                floor.append(spec.rack_weight_kg / (spec.rack_width_m * spec.rack_depth_m))
                 tok.append([g * factor * r for r, _ in rates])
                 usd.append([g * factor * r * price * 3600 / 1e6 for r, price in rates])
     if not options:
@@ -167,6 +170,8 @@ def design_data(
         raise InfeasibleDesign(f"no system among {sorted({o[0] for o in options})} can be cooled by the halls' cooling "
                                f"choices {coolings}; allow another cooling technology (hall cooling_options)")
     cool_capex = np.array([_cooling_capex(cat, c, rejection[c]) for c in coolings])
+    from models.billing import billed_usd_per_hour
+    usd = billed_usd_per_hour(cat, site, options, tok, usd)   # site `billing`: tokens (default) or gpu_hours
     market = site.get("market") or {}
     demand = np.array([_market(market, t, "demand_tokens_per_s", float("inf")) for t in tiers])
     commit = np.array([_market(market, t, "commit_tokens_per_s", 0.0) for t in tiers])
@@ -183,7 +188,7 @@ def design_data(
     return DesignData(
         site=facility.name, grid_limit_kw=float(limit_mw) * 1000.0, aux_kw=float(aux_power_kw(facility)),
         design_db_c=db, design_wb_c=wb, halls=halls, coolings=coolings, tiers=tiers, options=options,
-        rack_kw=rack_kw_a, gpus=np.array(gpus, dtype=float), capex_rack=np.array(capex, dtype=float),
+        rack_kw=rack_kw_a, floor_kg_m2=np.array(floor), gpus=np.array(gpus, dtype=float), capex_rack=np.array(capex, dtype=float),
         tokens=np.array(tok), usd_per_hour=np.array(usd), compatible=compatible, cooling_kw=cool_kw, liquid=liquid,
         water_l_per_kwh=water, cooling_capex_per_kw=cool_capex, power_capex_per_kw=_power_capex(cat, halls),
         demand=demand, commitment=commit, capex_budget=float(site.get("capex_budget_usd") or float("inf")),
@@ -193,7 +198,11 @@ def design_data(
 
 
 def _hall_classes(facility: Facility) -> list[HallClass]:
-    """Group halls by rack positions, cooling choices and power chain (aggregation: no binary per hall)."""
+    """Group halls by rack positions, cooling choices, power chain and floor limit (no binary per hall).
+
+    Floor loading is rack weight over footprint (the catalog's full-rack weight at every density: a
+    conservative assumption) against the hall's `max_floor_kg_m2`, when it has one.
+    """
     from twin.physics.power_chain import Stage, chain_losses
 
     racks = facility.table("rack")
@@ -215,15 +224,18 @@ def _hall_classes(facility: Facility) -> list[HallClass]:
         for c in own:
             cat.cooling_tech(c)
         chain = _chain(facility, racks.index[racks["hall"] == hall][0], members_of)
-        key = (int(positions), tuple(sorted(own)), tuple(chain))
+        floor = halls.at[hall, "max_floor_kg_m2"] if "max_floor_kg_m2" in halls else None
+        floor = float(floor) if isinstance(floor, (int, float)) and floor == floor else float("inf")
+        key = (int(positions), tuple(sorted(own)), tuple(chain), floor)
         groups.setdefault(key, []).append(hall)
         chains[key] = chain
     out = []
-    for i, ((positions, own, _), members) in enumerate(groups.items()):
-        chain = chains[(positions, own, _)]
+    for i, (key, members) in enumerate(groups.items()):
+        positions, own, _, floor = key
+        chain = chains[key]
         stages = [Stage(model, 1.0 / usable, members_) for model, members_, usable in chain]
         rate = float(chain_losses(cat, stages, 1.0)["losses_kw"]) if stages else 0.0
-        out.append(HallClass(f"class-{i + 1}", members, positions, list(own), chain, rate))
+        out.append(HallClass(f"class-{i + 1}", members, positions, list(own), chain, rate, floor))
     return out
 
 

@@ -24,6 +24,14 @@ def check_plan(plan: Plan, *, rtol: float = 1e-6) -> list[str]:
             halls.at[hall, "cooling_options"], list) else list(cat.cooling)
         if halls.at[hall, "cooling"] not in allowed:
             problems.append(f"hall {hall}: cooling {halls.at[hall, 'cooling']!r} is not among its options {allowed}")
+        limit_kg = halls.at[hall, "max_floor_kg_m2"] if "max_floor_kg_m2" in halls else None
+        if isinstance(limit_kg, (int, float)) and limit_kg == limit_kg:
+            for system in set(members["system"]):
+                spec = cat.system(system)
+                load = spec.rack_weight_kg / (spec.rack_width_m * spec.rack_depth_m)
+                if load > limit_kg * (1 + rtol):
+                    problems.append(f"hall {hall}: {system} racks load the floor with {load:,.0f} kg/m2, "
+                                    f"above its {limit_kg:,.0f} kg/m2")
     sim = plan.cross_check(rtol=float("inf"))
     limit = data.grid_limit_kw / 1000.0
     if sim["grid_mw"] > limit * (1 + rtol):

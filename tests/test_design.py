@@ -162,3 +162,29 @@ def test_cli_bad_mw_is_one_message():
     out = subprocess.run([sys.executable, "-m", "twin", "optimize", "ai-factory-hall", "--mw", "0.001"],
                          capture_output=True, text=True)
     assert out.returncode == 1 and "Traceback" not in out.stderr and "grid limit" in out.stderr
+
+
+def test_floor_loading_rules_out_heavy_racks():
+    site = blueprints.load("ai-factory-hall")
+    free = solvers.optimize(site, "tokens", verify=False)
+    assert "rubin_ultra_nvl576" in set(free.facility.table("rack")["system"].dropna())
+    site.graph.nodes["hall-a"]["max_floor_kg_m2"] = 2000.0      # Rubin Ultra: 3,000 kg on 0.72 m2
+    plan = solvers.optimize(site, "tokens")
+    built = set(plan.facility.table("rack")["system"].dropna())
+    assert "rubin_ultra_nvl576" not in built and built
+    assert check_plan(plan) == []
+
+
+def test_tokens_per_dollar_beats_the_other_objectives_on_its_own_measure():
+    site = tiny(0.45)
+    per_dollar = {o: solvers.optimize(site, o, verify=False).kpis["usd_per_mtok"] for o in ("tokens-per-dollar", "tokens", "revenue")}
+    assert per_dollar["tokens-per-dollar"] <= min(per_dollar["tokens"], per_dollar["revenue"]) * (1 + 1e-6)
+
+
+def test_pareto_revenue_grows_with_the_capex_budget():
+    site = tiny(0.45)
+    budgets = [2e6, 6e6, 2e7]
+    plans = solvers.pareto(site, budgets, verify=False)
+    revenue = [p.kpis["revenue_usd_per_year"] for p in plans]
+    assert revenue == sorted(revenue) and revenue[-1] > revenue[0]
+    assert all(p.kpis["capex_usd"] <= b * (1 + 1e-9) for p, b in zip(plans, budgets))
