@@ -60,11 +60,11 @@ def non_dominated(x: np.ndarray, y: np.ndarray, directions: Sequence[str] = ("ma
 
 def front(ds: xr.Dataset, x: str, y: str, directions: Sequence[str] | None = None) -> pd.DataFrame:
     """The non-dominated 'ok' scenarios for KPIs x and y: their parameters and the two KPIs, sorted by x."""
-    dirs = tuple(directions) if directions is not None else (direction(x), direction(y))
     for name in (x, y):
         if name not in ds.data_vars:
             kpis = [v for v in ds.data_vars if v not in ("status", "message", "seconds")]
             raise TwinError(f"KPI {name!r} is not in the sweep results; {did_you_mean(name, kpis)}")
+    dirs = tuple(directions) if directions is not None else (direction(x), direction(y))
     table = ds[[x, y, "status"]].to_dataframe().reset_index()
     table = table[table["status"] == "ok"].drop(columns="status")
     mask = non_dominated(table[x].to_numpy(), table[y].to_numpy(), dirs)

@@ -151,11 +151,11 @@ def check_keys(scenarios: Sequence[Mapping[str, Any]], run: str, base: Any) -> N
             continue
         if key not in KEYS:
             raise TwinError(f"unknown sweep parameter {key!r}; {did_you_mean(key, list(KEYS) + sorted(built))}")
-        if key in ONLY[other] and key not in ONLY[run]:
-            raise TwinError(f"parameter {key!r} applies to run={other!r}, not {run!r}")
         if run == "simulate" and key in ("system", "cooling"):
             raise TwinError(f"parameter {key!r} needs run='optimize' or a builder base that takes it "
                             "(e.g. blueprints.parametric.ai_factory) when simulating")
+        if key in ONLY[other] and key not in ONLY[run]:
+            raise TwinError(f"parameter {key!r} applies to run={other!r}, not {run!r}")
 
 
 # ------------------------------------------------------------------------------------------------ one scenario
