@@ -11,6 +11,9 @@ from solvers.design import cap_comparison, explain, optimize, pareto
 from solvers.fronts import front, non_dominated
 from solvers.highs import Solution, Status
 from solvers.plan import Plan
+from solvers.contingency import recap
+from solvers.placement import Placement, place
 from solvers.sweep import sweep
 
-__all__ = ["optimize", "pareto", "explain", "cap_comparison", "Plan", "Solution", "Status", "sweep", "front", "non_dominated"]
+__all__ = ["optimize", "pareto", "explain", "cap_comparison", "Plan", "Solution", "Status", "sweep", "front", "non_dominated",
+           "place", "Placement", "recap"]

@@ -1,0 +1,66 @@
+"""`twin place FILE --workloads w.yaml --out placement.nc`: workloads onto racks within every device rating."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from twin.cli import BLUEPRINT_HELP, app, console, errors, fmt, friendly, kv_table
+
+KPIS = ("status", "objective_value", "gap", "tokens_per_s", "revenue_usd_per_h", "it_kw", "racks", "racks_working",
+        "racks_idle", "racks_moved", "blocks", "model_blocks", "device_rows", "n1_rows", "time_total_s")
+
+
+@app.command()
+@friendly
+def place(
+    blueprint: str = typer.Argument(..., help=BLUEPRINT_HELP),
+    workloads: Path = typer.Option(..., "--workloads", "-w", help="Workloads YAML (see models/placement_data.py)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the decisions to this NetCDF (.nc) file."),
+    objective: str = typer.Option("revenue", help="revenue (USD/h) or tokens (tokens/s)."),
+    secure: bool = typer.Option(False, "--secure/--no-secure", help="Survive any single device failure by re-capping."),
+    capacity: str = typer.Option("rating", help="rating (members share load to their ratings) or usable (spares held back)."),
+    migration_penalty: float = typer.Option(0.05, help="Share of a rack's value charged per rack moved off its workload."),
+    time_limit: float = typer.Option(60.0, help="Solver time limit, seconds."),
+    check: str = typer.Option("base", help="Independent rating check: base, n1 or none."),
+    save: Optional[Path] = typer.Option(None, "--save", help="Save the placed facility (.yaml/.json)."),
+) -> None:
+    """Place inference pools and training jobs on racks; print KPIs and one line per workload."""
+    import blueprints
+    import solvers
+
+    site = blueprints.load(blueprint)
+    with console.status(f"placing workloads on {site.name}"):
+        result = solvers.place(site, workloads, objective=objective, secure=secure, capacity=capacity,
+                               migration_penalty=migration_penalty, time_limit=time_limit, check=check)
+    console.print(kv_table(f"{site.name}: placement ({objective}{', N-1 secure' if secure else ''})",
+                           {k: result.kpis[k] for k in KPIS if k in result.kpis}))
+    console.print(workload_table(result.decisions))
+    if result.problems:
+        errors.print(f"[bold red]checker:[/] {len(result.problems)} rating problem(s)")
+        for p in result.problems[:20]:
+            errors.print(f"  {p}")
+    else:
+        console.print(f"[green]checker:[/] no device exceeds its rating ({check})")
+    if out:
+        console.print(f"wrote {result.save(out)}")
+    if save:
+        console.print(f"wrote {result.facility.save(save)}")
+    if result.problems:
+        raise typer.Exit(1)
+
+
+def workload_table(ds) -> Table:
+    """One row per workload: kind, tier, racks, tokens/s against demand, USD/h."""
+    table = Table(title="workloads")
+    for col in ("workload", "kind", "tier", "racks", "tokens/s", "demand tokens/s", "USD/h"):
+        table.add_column(col, justify="right" if col not in ("workload", "kind", "tier") else "left")
+    for i, w in enumerate(ds["workload"].values):
+        table.add_row(str(w), str(ds["workload_kind"].values[i]), str(ds["workload_tier"].values[i]),
+                      fmt(int(ds["workload_racks"].values[i])), fmt(float(ds["workload_tokens_per_s"].values[i])),
+                      fmt(float(ds["workload_demand_tokens_per_s"].values[i])),
+                      fmt(float(ds["workload_revenue_usd_per_h"].values[i])))
+    return table

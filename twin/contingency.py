@@ -1,0 +1,527 @@
+"""N-1 contingency: what losing each single device costs (racks unpowered, uncooled or shed, tokens/s per
+tier, stranded capacity), computed for every failure at once with boolean and sparse matrices.
+
+Conventions (those of `twin validate`): members of a redundancy group share its load, so a group carries
+the rack kW (power) or heat (liquid share to CDUs and rear doors, the rest to CRAHs) of every rack that
+reaches any live member, and can carry the sum of its live members' ratings. A device is dead when it
+fails, loses every power feed (if it has feeds) or every heat sink (if it rejects heat anywhere). A rack
+is lost when no live device feeds it or when every unit of one of its heat streams is dead; a group then
+still overloaded sheds its least valuable racks (`scan`); `solvers.recap` re-caps instead.
+
+Racks are aggregated into blocks: racks with the same direct feeds and cooling units and the same
+physics share one fate in every scenario, so the matrices are (scenario x block), never per rack.
+
+>>> import blueprints
+>>> from twin.contingency import scan
+>>> result = scan(blueprints.load("ai-factory-hall"))
+>>> int(result.table.loc["ups-a", "racks_lost"]), int(result.table["racks_lost"].max())
+(0, 64)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from twin.errors import GraphError, TwinError
+from twin.graph import DEVICE_KINDS, HEAT_KINDS, UNIT_KINDS, bulk
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+    import xarray as xr
+
+    from twin.facility import Facility
+
+STREAMS = ("liquid", "air")
+STREAM_OF_UNIT = {"cdu": 0, "rdhx": 0, "crah": 1}
+IDLE = "idle"
+"""Reserved `workload` value of a rack that serves nothing: it draws its idle power and no tokens."""
+SCAN_KEYS = ("system", "nodes", "cap_w", "cooling", "tier", "workload", "tokens_per_s", "revenue_usd_per_h")
+BATCH_ROWS = 2048
+"""Scenario (or scenario x group) rows propagated at once: bounds memory to a few dense batches."""
+
+
+@dataclass
+class Network:
+    """The facility as matrices: devices, redundancy groups, and blocks of racks sharing feeds and physics."""
+
+    devices: pd.Index
+    kind: np.ndarray                 # (device,) kind
+    rating: np.ndarray               # (device,) kW
+    group_names: list[str]
+    group_scheme: list               # (group,) redundancy scheme ('2N', 'N+1', None)
+    group_of: np.ndarray             # (device,) group index
+    members: Any                     # (group x device) 0/1 csr
+    power: Any                       # (device x device) [parent, child] power edges
+    heat: Any                        # (device x device) [unit, sink] heat edges
+    needs_power: np.ndarray          # (device,) has a power feed, so dies without a live one
+    needs_sink: np.ndarray           # (device,) rejects heat somewhere, so dies without a live sink
+    racks: pd.DataFrame              # populated racks with a `block` column
+    blocks: pd.DataFrame             # one row per block: count + the key columns of its first rack
+    feed: Any                        # (device x block) direct power feeds
+    cool: list                       # per stream: (device x block) direct cooling units
+    share: np.ndarray                # (block x stream) share of a rack's heat in each stream
+
+    @property
+    def n_devices(self) -> int:
+        return len(self.devices)
+
+    @property
+    def n_blocks(self) -> int:
+        return len(self.blocks)
+
+    def base_weights(self) -> sp.csr_matrix:
+        """(group x block): per rack of a block, the kW (power) or kW of heat a group carries with all devices up."""
+        return _weights(self, np.ones(self.n_devices, dtype=bool), self.members.toarray() > 0)[0]
+
+    def capacity(self, mode: str = "rating") -> np.ndarray:
+        """(group,) kW a group can carry: 'rating' = every member's rating; 'usable' = less its spares."""
+        from twin.validation import parse_redundancy
+
+        full = np.asarray(self.members @ self.rating).ravel()
+        if mode == "rating":
+            return full
+        if mode != "usable":
+            raise TwinError(f"capacity mode {mode!r} is not 'rating' or 'usable'")
+        out = full.copy()
+        for g, scheme in enumerate(self.group_scheme):
+            cols = self.members.indices[self.members.indptr[g]:self.members.indptr[g + 1]]
+            spares = parse_redundancy(scheme)
+            k = spares(len(cols)) if spares else 0
+            out[g] = np.sort(self.rating[cols])[: len(cols) - k].sum() if k else full[g]
+        return out
+
+
+def network(facility: Facility, keys: pd.DataFrame | Sequence[str] = SCAN_KEYS) -> Network:
+    """Build the matrices of a facility; `keys` are rack columns (or a frame of them) that split blocks."""
+    with bulk():
+        return _network(facility, keys)
+
+
+def _network(facility: Facility, keys: pd.DataFrame | Sequence[str]) -> Network:
+    import scipy.sparse as sp
+
+    from twin.validation import context, groups
+
+    ctx = context(facility)
+    table = ctx.racks
+    populated = table["system"].notna().to_numpy() & (table["gpus"].to_numpy() > 0)
+    racks = table[populated].copy()
+    devices = ctx.devices.index
+    if devices.has_duplicates:
+        raise GraphError(f"device ids repeat across kinds: {sorted(set(devices[devices.duplicated()]))[:5]}")
+    pos = pd.Series(np.arange(len(devices)), index=devices)
+    kind = np.array([ctx.kinds[d] for d in devices], dtype=object)
+    rating = pd.to_numeric(ctx.devices["rating_kw"], errors="coerce").fillna(0.0).to_numpy(float)
+    named = groups(ctx.devices)
+    group_names = list(named)
+    index_of = {m: g for g, members in enumerate(named.values()) for m in members}
+    group_of = np.array([index_of[d] for d in devices], dtype=np.int64)
+    n = len(devices)
+    members = sp.csr_matrix((np.ones(n), (group_of, np.arange(n))), shape=(len(group_names), n))
+    scheme = ctx.devices["redundancy"] if "redundancy" in ctx.devices else pd.Series(None, index=devices, dtype=object)
+    group_scheme = [scheme[m[0]] if isinstance(scheme[m[0]], str) else None for m in named.values()]
+
+    power = _device_edges(ctx.subgraph("power"), pos, n)
+    heat = _device_edges(ctx.subgraph("heat"), pos, n)
+    needs_power = np.asarray(power.sum(axis=0)).ravel() > 0
+    needs_sink = (np.asarray(heat.sum(axis=1)).ravel() > 0) & np.isin(kind, list(HEAT_KINDS))
+
+    rack_pos = pd.Series(np.arange(len(racks)), index=racks.index)
+    plinks = _links(ctx.rack_links("power"), pos, rack_pos)
+    hlinks = _links(ctx.rack_links("heat"), pos, rack_pos)
+    bad = ~np.isin(kind[hlinks[0]], list(UNIT_KINDS))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise GraphError(f"rack {racks.index[hlinks[1][i]]} rejects heat straight to {devices[hlinks[0][i]]} "
+                         f"({kind[hlinks[0][i]]}); connect racks to a CDU, CRAH or rear door that rejects to it")
+    rng = np.random.default_rng(20250607)
+    salt = rng.integers(1, np.iinfo(np.int64).max, size=(n, 2), dtype=np.int64).astype(np.uint64)
+    sig = np.zeros((len(racks), 4), dtype=np.uint64)
+    for col, (dev, rk) in enumerate((plinks, hlinks)):
+        for h in range(2):
+            np.bitwise_xor.at(sig[:, 2 * col + h], rk, salt[dev, h])
+    frame = keys if isinstance(keys, pd.DataFrame) else racks[[k for k in keys if k in racks.columns]]
+    frame = frame.reindex(racks.index)
+    key = pd.concat([pd.DataFrame(sig.astype(np.int64), index=racks.index, columns=["p0", "p1", "h0", "h1"]),
+                     racks[["hall"]], frame.astype(object).where(frame.notna(), None)], axis=1)
+    codes = key.groupby(list(key.columns), sort=False, dropna=False).ngroup().to_numpy()
+    racks["block"] = codes
+    n_blocks = int(codes.max()) + 1 if len(codes) else 0
+    first = np.zeros(n_blocks, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]
+    blocks = racks.iloc[first].drop(columns=["block"]).reset_index().rename(columns={"id": "first_rack"})
+    blocks["count"] = np.bincount(codes, minlength=n_blocks)
+    for col in frame.columns:
+        blocks[col] = frame.iloc[first][col].to_numpy()
+
+    def incidence(dev, rk, keep=None):
+        d, b = (dev, codes[rk]) if keep is None else (dev[keep], codes[rk[keep]])
+        m = sp.csr_matrix((np.ones(len(d)), (d, b)), shape=(n, n_blocks))
+        m.data[:] = 1.0
+        return m
+
+    stream = np.array([STREAM_OF_UNIT.get(k, -1) for k in kind])
+    feed = incidence(*plinks)
+    cool = [incidence(*hlinks, keep=stream[hlinks[0]] == s) for s in range(len(STREAMS))]
+    lf = np.nan_to_num(blocks["liquid_fraction"].to_numpy(float)) if n_blocks else np.zeros(0)
+    share = np.stack([lf, 1.0 - lf], axis=1) if n_blocks else np.zeros((0, 2))
+    return Network(devices, kind, rating, group_names, group_scheme, group_of, members, power, heat, needs_power, needs_sink,
+                   racks, blocks, feed, cool, share)
+
+
+def _device_edges(graph, pos: pd.Series, n: int) -> sp.csr_matrix:
+    import scipy.sparse as sp
+
+    at = pos.to_dict()
+    edges = [(at[u], at[v]) for u, v in graph.edges() if u in at and v in at]
+    if not edges:
+        return sp.csr_matrix((n, n))
+    u, v = np.array(edges, dtype=np.int64).T
+    m = sp.csr_matrix((np.ones(len(u)), (u, v)), shape=(n, n))
+    m.data[:] = 1.0
+    return m
+
+
+def _links(frame: pd.DataFrame, pos: pd.Series, rack_pos: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    keep = frame["device"].isin(pos.index) & frame["rack"].isin(rack_pos.index)
+    frame = frame[keep]
+    return pos[frame["device"]].to_numpy(), rack_pos[frame["rack"]].to_numpy()
+
+
+# ------------------------------------------------------------------------------------------ outages
+def alive_after(net: Network, failed: np.ndarray) -> np.ndarray:
+    """(scenario x device) bool: what still works when each row's `failed` devices (a bool mask) are down."""
+    up = ~failed
+    alive = up.copy()
+    power_t, heat = net.power.T.tocsr(), net.heat.tocsr()
+    for _ in range(net.n_devices + 1):
+        a = alive.astype(np.float32)
+        fed = ~net.needs_power | (np.asarray((power_t @ a.T).T) > 0)
+        sunk = ~net.needs_sink | (np.asarray((heat @ a.T).T) > 0)
+        new = up & fed & sunk
+        if np.array_equal(new, alive):
+            return alive
+        alive = new
+    return alive
+
+
+def rack_fate(net: Network, alive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(scenario x block) bools (fed, cooled): a live feed; a live unit in every stream the block uses."""
+    a = alive.astype(np.float32)
+    fed = np.asarray(net.feed.T @ a.T).T > 0
+    cooled = np.ones_like(fed)
+    for m in net.cool:
+        has = np.asarray(m.sum(axis=0)).ravel() > 0
+        cooled &= ~has[None, :] | (np.asarray(m.T @ a.T).T > 0)
+    return fed, cooled
+
+
+def _weights(net: Network, alive_rows: np.ndarray, start: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Block weights of groups: row r starts from the `start[r]` devices and spreads through `alive_rows[r]`.
+
+    Power groups spread down to the racks they feed (weight 1 per kW); heat groups spread up to the units
+    that reject to them and take each block's heat share of the streams they reach. Returns (weights, is_power).
+    """
+    import scipy.sparse as sp
+
+    alive_rows = np.broadcast_to(alive_rows, start.shape)
+    reached = start & alive_rows
+    is_heat_row = np.isin(net.kind[np.argmax(start, axis=1)], list(HEAT_KINDS)) & start.any(axis=1)
+    down, up = net.power.tocsr(), net.heat.T.tocsr()
+    out = np.zeros((start.shape[0], net.n_blocks))
+    for rows, step in ((~is_heat_row, down), (is_heat_row, up)):
+        if not rows.any():
+            continue
+        v = reached[rows]
+        ok = alive_rows[rows]
+        for _ in range(net.n_devices + 1):
+            nxt = v | ((np.asarray((step.T @ v.T.astype(np.float32)).T) > 0) & ok)
+            if np.array_equal(nxt, v):
+                break
+            v = nxt
+        vf = v.astype(np.float32)
+        if step is down:
+            out[rows] = np.asarray(net.feed.T @ vf.T).T > 0
+        else:
+            for s, m in enumerate(net.cool):
+                out[rows] += (np.asarray(m.T @ vf.T).T > 0) * net.share[None, :, s]
+    return sp.csr_matrix(out), ~is_heat_row
+
+
+@dataclass
+class Outages:
+    """Every scenario's fate: dead devices, lost blocks, and the groups whose capacity changed.
+
+    `pair_*` arrays describe (scenario, group) rows where a group lost members but still has live ones (or
+    was already overloaded): its live capacity and the block weights of racks still reaching it.
+    """
+
+    failed: np.ndarray               # (scenario,) device index that fails
+    dead: np.ndarray                 # (scenario,) devices dead in all (failure and cascade)
+    fed: np.ndarray                  # (scenario x block)
+    cooled: np.ndarray               # (scenario x block)
+    pair_scenario: np.ndarray
+    pair_group: np.ndarray
+    pair_capacity: np.ndarray
+    pair_weight: Any                 # (pair x block) csr
+
+    @property
+    def lost(self) -> np.ndarray:
+        return ~(self.fed & self.cooled)
+
+
+def outages(net: Network, failed: np.ndarray | None = None, *, watch: np.ndarray | None = None) -> Outages:
+    """Analyse single failures of `failed` devices (default: all), in batches; `watch` marks groups to
+    keep a row for in every scenario (e.g. those already overloaded with all devices up)."""
+    import scipy.sparse as sp
+
+    failed = np.arange(net.n_devices) if failed is None else np.asarray(failed, dtype=np.int64)
+    watch = np.zeros(len(net.group_names), dtype=bool) if watch is None else watch
+    members = net.members.tocsr()
+    rated = members.multiply(net.rating[None, :]).tocsr()
+    dead, fed, cooled, ps, pg, pc, pw = [], [], [], [], [], [], []
+    for lo in range(0, len(failed), BATCH_ROWS):
+        chunk = failed[lo:lo + BATCH_ROWS]
+        down = np.zeros((len(chunk), net.n_devices), dtype=bool)
+        down[np.arange(len(chunk)), chunk] = True
+        alive = alive_after(net, down)
+        f, c = rack_fate(net, alive)
+        dead.append((~alive).sum(axis=1))
+        fed.append(f)
+        cooled.append(c)
+        live_cap = np.asarray(rated @ alive.T.astype(float)).T
+        has_live = np.asarray(members @ alive.T.astype(np.float32)).T > 0
+        lost_member = np.asarray(members @ (~alive).T.astype(np.float32)).T > 0
+        s_idx, g_idx = np.nonzero((lost_member | watch[None, :]) & has_live)
+        for a in range(0, len(s_idx), BATCH_ROWS):
+            s, g = s_idx[a:a + BATCH_ROWS], g_idx[a:a + BATCH_ROWS]
+            w, _ = _weights(net, alive[s], members[g].toarray() > 0)
+            keep = f[s] & c[s]
+            pw.append(sp.csr_matrix(w.multiply(keep)))
+            ps.append(s + lo)
+            pg.append(g)
+            pc.append(live_cap[s, g])
+    cat = (lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dtype=dt))
+    weights = sp.vstack(pw).tocsr() if pw else sp.csr_matrix((0, net.n_blocks))
+    return Outages(failed, cat(dead, np.int64), np.vstack(fed) if fed else np.zeros((0, net.n_blocks), bool),
+                   np.vstack(cooled) if cooled else np.zeros((0, net.n_blocks), bool),
+                   cat(ps, np.int64), cat(pg, np.int64), cat(pc, float), weights)
+
+
+# ------------------------------------------------------------------------------------------ values
+def block_values(facility: Facility, net: Network, workload: Any = None) -> dict[str, Any]:
+    """Per rack of each block: kW at its cap, tokens/s per tier and USD/h, and what re-capping needs.
+
+    Racks carrying `tokens_per_s` (and `revenue_usd_per_h`), as placements write, keep those; others serve
+    their `tier` (or the workload's tier mix) by the catalog's curves. `workload: idle` racks draw idle power.
+    """
+    from twin.physics import ThroughputRangeError, gpu, tokens
+
+    cat = facility.catalog
+    if workload is None:
+        site = facility.graph.graph.get("workload")
+        workload = tokens.Workload(**site) if isinstance(site, dict) else tokens.Workload()
+    b = net.blocks
+    mix = workload.tiers(cat)
+    own = b["tier"] if "tier" in b else pd.Series(None, index=b.index, dtype=object)
+    tiers = list(mix) + sorted({t for t in own.dropna().unique() if t not in mix})
+    n = len(b)
+    kw, idle_kw, min_kw = np.zeros(n), np.zeros(n), np.zeros(n)
+    rate = np.zeros((n, len(tiers)))        # tokens/s per rack at its cap
+    usd = np.zeros(n)
+    frac = np.ones(n)
+    curve = cat.power_cap_curve(gpu.DEFAULT_CAP_CURVE)
+    is_idle = (b["workload"] == IDLE).to_numpy() if "workload" in b else np.zeros(n, bool)
+    for i, row in enumerate(b.itertuples(index=False)):
+        spec = cat.system(row.system)
+        cap = float(row.cap_w) if np.isfinite(row.cap_w) else spec.gpu_tdp_w
+        frac[i] = cap / spec.gpu_tdp_w
+        idle_kw[i] = float(spec.rack_power_kw(row.nodes, spec.gpu_idle_w))
+        min_kw[i] = float(spec.rack_power_kw(row.nodes, curve.min_cap_fraction * spec.gpu_tdp_w))
+        kw[i] = idle_kw[i] if is_idle[i] else float(spec.rack_power_kw(row.nodes, cap))
+        if is_idle[i]:
+            continue
+        given = _number(getattr(row, "tokens_per_s", None))
+        tier = getattr(row, "tier", None)
+        if given is not None and isinstance(tier, str):
+            rate[i, tiers.index(tier)] = given
+            usd[i] = _number(getattr(row, "revenue_usd_per_h", None)) or 0.0
+            continue
+        shares = {tier: 1.0} if isinstance(tier, str) else mix
+        factor = float(gpu.cap_factor(cat, cap, spec.gpu_tdp_w))
+        for j, t in enumerate(tiers):
+            if shares.get(t, 0.0) <= 0:
+                continue
+            try:
+                point = tokens.tier_point(cat, row.system, t, workload)
+            except ThroughputRangeError:
+                continue
+            rate[i, j] = row.gpus * shares[t] * factor * point.tokens_per_s_per_gpu
+            usd[i] += rate[i, j] * tokens.revenue_usd_per_mtok(cat, t, point.output_share) * 3600 / 1e6
+    return {"tiers": tiers, "kw": kw, "idle_kw": idle_kw, "min_kw": min_kw, "tokens": rate, "usd": usd,
+            "cap_fraction": frac, "idle": is_idle, "min_cap_fraction": curve.min_cap_fraction}
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float, np.number)) and np.isfinite(value) else None
+
+
+# ------------------------------------------------------------------------------------------ scan
+@dataclass
+class ContingencyScan:
+    """A scan's result: `table` (one row per failed device, worst first) and what it was computed from."""
+
+    facility: Facility
+    net: Network
+    outages: Outages
+    values: dict[str, Any]
+    shed: np.ndarray                 # (scenario x block) racks shed after the failure
+    base_overloads: list[str]
+    table: pd.DataFrame
+    recapped: dict[str, Any] = field(default_factory=dict)
+
+    def scenario(self, device: str) -> int:
+        ids = self.net.devices[self.outages.failed]
+        hit = np.flatnonzero(ids == device)
+        if not hit.size:
+            from twin.errors import did_you_mean
+
+            raise GraphError(f"{device!r} is not among the scanned devices; {did_you_mean(device, list(ids))}")
+        return int(hit[0])
+
+    def rack_state(self, device: str) -> xr.Dataset:
+        """Per rack, what losing `device` does to it ('ok', 'capped', 'shed', 'uncooled', 'unpowered'), as a
+        Dataset to colour a 3D view by (`twin.render(facility, path, color_by="outage", state=...)`)."""
+        import xarray as xr
+
+        s = self.scenario(device)
+        o = self.outages
+        state = np.full(self.net.n_blocks, "ok", dtype=object)
+        capped = self.recapped.get("capped", {}).get(s)
+        if capped is not None:
+            state[np.asarray(capped) > 0] = "capped"
+        shed = self.recapped.get("shed", {}).get(s, self.shed[s])
+        block = self.net.racks["block"].to_numpy()
+        per_rack = state[block]
+        rank = self.net.racks.groupby("block").cumcount().to_numpy()
+        per_rack[rank < np.asarray(shed)[block]] = "shed"
+        per_rack[~o.cooled[s][block]] = "uncooled"
+        per_rack[~o.fed[s][block]] = "unpowered"
+        return xr.Dataset({"outage": ("rack", per_rack.astype(str), {"long_name": f"rack state after {device} fails"})},
+                          coords={"rack": self.net.racks.index.to_numpy(dtype=str)})
+
+
+def scan(facility: Facility, devices: Sequence[str] | None = None, *, workload: Any = None,
+         kinds: Sequence[str] | None = None) -> ContingencyScan:
+    """Fail every device (or `devices`, or those of `kinds`) one at a time; shed load where groups overload.
+
+    Rows of `table`: dead_devices (the failure and its cascade), racks_unpowered, racks_uncooled (powered
+    but uncooled), racks_shed, racks_lost, it_kw_lost, stranded_power_kw (rack kW with a live feed but out),
+    stranded_cooling_kw (kW of heat with live cooling but out), tokens_lost (+ per tier), revenue_lost_usd_per_h.
+    """
+    with bulk():
+        net = network(facility)
+        vals = block_values(facility, net, workload)
+        chosen = _chosen(net, devices, kinds)
+        count = net.blocks["count"].to_numpy(float)
+        weights = net.base_weights()
+        load = weights @ (vals["kw"] * count)
+        cap = net.capacity("rating")
+        over = load > cap * (1 + 1e-9) + 1e-9
+        out = outages(net, chosen, watch=over)
+        shed = shed_load(net, out, vals)
+        table = _table(net, out, vals, shed)
+        return ContingencyScan(facility, net, out, vals, shed, [net.group_names[g] for g in np.flatnonzero(over)], table)
+
+
+def _chosen(net: Network, devices: Sequence[str] | None, kinds: Sequence[str] | None) -> np.ndarray:
+    if devices is not None:
+        pos = pd.Series(np.arange(net.n_devices), index=net.devices)
+        missing = [d for d in devices if d not in pos.index]
+        if missing:
+            from twin.errors import did_you_mean
+
+            raise GraphError(f"device {missing[0]!r} does not exist; {did_you_mean(missing[0], list(net.devices))}")
+        return pos[list(devices)].to_numpy()
+    allowed = set(kinds) if kinds is not None else DEVICE_KINDS
+    unknown = allowed - DEVICE_KINDS
+    if unknown:
+        raise GraphError(f"unknown device kinds {sorted(unknown)}; use some of {sorted(DEVICE_KINDS)}")
+    return np.flatnonzero(np.isin(net.kind, list(allowed)))
+
+
+def overloaded(out: Outages, kw_total: np.ndarray) -> np.ndarray:
+    """Indices of (scenario, group) rows whose live capacity the given block kW totals (scenario x block) exceed."""
+    load = np.asarray(out.pair_weight.multiply(kw_total[out.pair_scenario]).sum(axis=1)).ravel()
+    return np.flatnonzero(load > out.pair_capacity * (1 + 1e-9) + 1e-6)
+
+
+def shed_load(net: Network, out: Outages, vals: dict[str, Any]) -> np.ndarray:
+    """Racks shed per (scenario, block) so every group with lost members fits its live capacity again.
+
+    The most overloaded group sheds first, least tokens per kW first, whole racks; loops run over overloaded
+    groups, never over racks.
+    """
+    count = net.blocks["count"].to_numpy(float)
+    kw = vals["kw"]
+    value = vals["tokens"].sum(axis=1) / np.maximum(kw, 1e-9)
+    order = np.argsort(value, kind="stable")
+    shed = np.zeros((len(out.failed), net.n_blocks))
+    live = (~out.lost) * count[None, :]
+    hot = overloaded(out, live * kw[None, :])
+    for s in np.unique(out.pair_scenario[hot]):
+        rows = np.flatnonzero(out.pair_scenario == s)
+        w = out.pair_weight[rows].toarray()
+        cap = out.pair_capacity[rows]
+        left = live[s].copy()
+        while True:
+            excess = w @ (left * kw) - cap
+            r = int(np.argmax(excess))
+            if excess[r] <= 1e-6 * max(cap[r], 1.0):
+                break
+            need = excess[r]
+            for b in order[(w[r, order] > 0) & (left[order] > 0)]:
+                per_rack = kw[b] * w[r, b]
+                take = min(left[b], np.ceil(need / per_rack - 1e-9)) if per_rack > 0 else 0
+                left[b] -= take
+                need -= take * per_rack
+                if need <= 1e-6:
+                    break
+            if need > 1e-6:
+                left[w[r] > 0] = 0
+        shed[s] = live[s] - left
+    return shed
+
+
+def _table(net: Network, out: Outages, vals: dict[str, Any], shed: np.ndarray) -> pd.DataFrame:
+    count = net.blocks["count"].to_numpy(float)
+    kw, rate, usd = vals["kw"], vals["tokens"], vals["usd"]
+    unpowered = ~out.fed * count
+    uncooled = (out.fed & ~out.cooled) * count
+    lost = unpowered + uncooled + shed
+    cooled_out = (out.cooled & ~out.fed) * count + shed
+    ids = net.devices[out.failed]
+    frame = pd.DataFrame({
+        "kind": net.kind[out.failed],
+        "group": [net.group_names[g] for g in net.group_of[out.failed]],
+        "dead_devices": out.dead,
+        "racks_unpowered": unpowered.sum(axis=1).round().astype(np.int64),
+        "racks_uncooled": uncooled.sum(axis=1).round().astype(np.int64),
+        "racks_shed": shed.sum(axis=1).round().astype(np.int64),
+        "racks_lost": lost.sum(axis=1).round().astype(np.int64),
+        "it_kw_lost": lost @ kw,
+        "stranded_power_kw": (uncooled + shed) @ kw,
+        "stranded_cooling_kw": cooled_out @ kw,
+        "tokens_lost": lost @ rate.sum(axis=1),
+        **{f"tokens_lost[{t}]": lost @ rate[:, j] for j, t in enumerate(vals["tiers"])},
+        "revenue_lost_usd_per_h": lost @ usd,
+    }, index=pd.Index(ids, name="device"))
+    return frame.sort_values(["tokens_lost", "racks_lost", "it_kw_lost"], ascending=False, kind="stable")
+
+
+__all__ = ["Network", "Outages", "ContingencyScan", "network", "outages", "alive_after", "rack_fate", "scan",
+           "shed_load", "block_values", "overloaded", "IDLE", "STREAMS"]
