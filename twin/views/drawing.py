@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
     from twin.facility import Facility
 
-pv.OFF_SCREEN = True
 CAMERAS = ("isometric", "plan", "hall:<id>")
 ISO_DIRECTION = (-0.55, -1.0, 0.85)
 AMBIENT, DIFFUSE = 0.55, 0.45

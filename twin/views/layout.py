@@ -272,8 +272,9 @@ def _place_galleries(dev: pd.DataFrame, mask: pd.Series, halls: pd.DataFrame) ->
     groups: dict[tuple[str, str], list[dict]] = {}
     for it in items:
         groups.setdefault((it["hall"], "west" if it["kind"] == "cdu" else "east"), []).append(it)
+    geometry = {h: (x, y, w, d) for h, x, y, w, d in zip(halls.index, halls.x_m, halls.y_m, halls.width_m, halls.depth_m)}
     for (hall, where), group in groups.items():
-        hx, hy, hw, hd = (float(halls.at[hall, c]) for c in ("x_m", "y_m", "width_m", "depth_m"))
+        hx, hy, hw, hd = geometry[hall]
         y, col = hy + 0.5, 0
         for it in sorted(group, key=_order):
             w, d = it["width_m"], it["depth_m"]
@@ -292,18 +293,15 @@ def _place_yards(dev: pd.DataFrame, mask: pd.Series, halls: pd.DataFrame, bounds
         return
     xmin, xmax, ymin, ymax = bounds[:4]
     items = _records(dev, mask)
+    span = {h: (x, x + max(w, 12.0)) for h, x, w in zip(halls.index, halls.x_m, halls.width_m)}
     groups: dict[tuple[str, str], list[dict]] = {}
     for it in items:
-        hall = it["hall"] if it["hall"] in halls.index else ""
+        hall = it["hall"] if it["hall"] in span else ""
         groups.setdefault(("south" if it["kind"] in POWER_KINDS else "north", hall), []).append(it)
     used: dict[str, list[tuple[float, float, float]]] = {"south": [], "north": []}
-    keys = sorted(groups, key=lambda k: (k[1] == "", float(halls.at[k[1], "x_m"]) if k[1] else 0.0, k))
+    keys = sorted(groups, key=lambda k: (k[1] == "", span[k[1]][0] if k[1] else 0.0, k))
     for where, hall in keys:
-        if hall:
-            x0 = float(halls.at[hall, "x_m"])
-            x1 = x0 + max(float(halls.at[hall, "width_m"]), 12.0)
-        else:
-            x0, x1 = xmin, max(xmax, xmin + 20.0)
+        x0, x1 = span[hall] if hall else (xmin, max(xmax, xmin + 20.0))
         depth = max((end for a, b, end in used[where] if a < x1 and b > x0), default=0.0)
         cursor, line, offset = x0, 0.0, depth + (YARD_OFFSET_M if depth == 0 else GAP_M * 2)
         # the power chain runs outwards from the halls (UPS first, the grid connection last); plant likewise
