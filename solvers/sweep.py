@@ -41,7 +41,7 @@ KEYS: dict[str, str] = {
     "electricity_usd_per_kwh": "electricity price, USD/kWh (site attribute)",
     "system": "GPU system id, or a list (a+b) the optimizer may choose from",
     "cooling": "cooling technology id, or a list the optimizer may choose from, in every hall",
-    "tier": "token tier (or list) served: optimize drops demand elsewhere; simulate serves only these",
+    "tiers": "token tier, or list of tiers (a+b), served: optimize drops demand elsewhere; simulate serves only these",
     "llm": "LLM served (deepseek-r1, gpt-oss-120b)",
     "precision": "fp8 or fp4",
     "isl": "input tokens per request",
@@ -61,6 +61,7 @@ KEYS: dict[str, str] = {
 ONLY = {"optimize": ("objective", "power_caps", "capex_budget_usd", "verify", "time_limit", "mip_gap", "system", "cooling"),
         "simulate": ("hours", "freq", "utilization", "weather", "start")}
 WORKLOAD_KEYS = ("llm", "precision", "isl", "osl")
+RESERVED = ("scenario", "tier", "status", "message", "seconds", "tokens_per_s_by_tier")
 KPI_UNITS = {"tokens_per_s": "s-1", "facility_mw": "MW", "it_mw": "MW", "grid_limit_mw": "MW", "simulated_grid_mw": "MW",
              "pue": "1", "revenue_usd_per_year": "USD", "capex_usd": "USD", "usd_per_mtok": "USD", "gpus": "1",
              "racks": "1", "design_ambient_c": "degC", "interactivity_tok_s_user": "s-1", "peak_grid_mw": "MW",
@@ -147,6 +148,9 @@ def check_keys(scenarios: Sequence[Mapping[str, Any]], run: str, base: Any) -> N
     built = set(_builder_params(base)) if callable(base) else set()
     other = "simulate" if run == "optimize" else "optimize"
     for key in sorted({k for s in scenarios for k in s}):
+        if key in RESERVED:
+            hint = "; set the tiers served with 'tiers'" if key == "tier" else ""
+            raise TwinError(f"{key!r} names part of the sweep results ({', '.join(RESERVED)}); it cannot be a parameter{hint}")
         if key in built:
             continue
         if key not in KEYS:
@@ -185,8 +189,8 @@ def _facility(base: Any, s: Mapping[str, Any], run: str) -> Facility:
     site: dict[str, Any] = {k: s[k] for k in ("climate", "electricity_usd_per_kwh") if k in s}
     if run == "simulate" and "grid_mw" in s:
         site["grid_limit_mw"] = float(s["grid_mw"])
-    if run == "optimize" and "tier" in s:
-        keep = set(_listify(s["tier"]))
+    if run == "optimize" and "tiers" in s:
+        keep = set(_listify(s["tiers"]))
         for t in keep:
             facility.catalog.tier(t)
         market = dict(facility.graph.graph.get("market") or {})
@@ -224,7 +228,7 @@ def _simulate(facility: Facility, s: Mapping[str, Any]) -> tuple[dict, dict]:
     from twin.simulation import simulate
 
     kwargs = {k: s[k] for k in ("hours", "freq", "utilization", "start") if k in s}
-    tiers_served = _listify(s["tier"]) if "tier" in s else None
+    tiers_served = _listify(s["tiers"]) if "tiers" in s else None
     ds = simulate(facility, weather=s.get("weather"), workload=_workload(s, tiers_served), per_rack=False,
                   per_device=False, **kwargs)
     kpis = ds.twin.summary()

@@ -102,9 +102,9 @@ def test_interrupted_sweep_resumes_without_recomputing(client, tmp_path):
 
 @pytest.mark.slow
 def test_table_on_a_scheduler_address_matches_direct_simulations(client):
-    table = [{"climate": "phoenix"}, {"climate": "lulea", "tier": "premium"}, {"weather": "atlantis"}]
+    table = [{"climate": "phoenix"}, {"climate": "lulea", "tiers": "premium"}, {"weather": "atlantis"}]
     ds = solvers.sweep("ai-factory-hall", table, "simulate", client=client.scheduler.address, hours=24, progress=False)
-    assert list(ds["climate"].values) == ["phoenix", "lulea", ""]
+    assert list(ds["climate"].values) == ["phoenix", "lulea", ""] and list(ds["tiers"].values) == ["", "premium", ""]
     assert list(ds["status"].values) == ["ok", "ok", "error"]
     assert "atlantis" in str(ds["message"].values[2])
     site = blueprints.load("ai-factory-hall")
@@ -187,6 +187,8 @@ def test_bad_parameters_fail_before_any_work(tmp_path):
         solvers.sweep("ai-factory-hall", {"hours": [24]}, client="serial", progress=False)
     with pytest.raises(TwinError, match="builder base"):
         solvers.sweep("ai-factory-hall", {"system": ["gb200_nvl72"]}, "simulate", client="serial", progress=False)
+    with pytest.raises(TwinError, match="with 'tiers'"):
+        solvers.sweep("ai-factory-hall", {"tier": ["premium"]}, client="serial", progress=False)
     with pytest.raises(TwinError, match=r"\.nc"):
         solvers.sweep("ai-factory-hall", {"grid_mw": [6]}, client="serial", out=tmp_path / "x.json", progress=False)
 
