@@ -188,6 +188,20 @@ def test_bad_outputs_and_states_are_refused(tmp_path):
     assert isinstance(ViewError("x"), twin.TwinError)
 
 
+def test_mp4_is_written_or_refused_with_the_package_to_install(tmp_path):
+    import importlib.util
+
+    f = small_facility()
+    ds = state_for(f, [[10.0, 20, 30, 40], [40.0, 30, 20, 10]])
+    if importlib.util.find_spec("imageio_ffmpeg") is None:
+        with pytest.raises(ViewError, match="pip install imageio-ffmpeg"):
+            twin.render(f, tmp_path / "x.mp4", state=ds, window_size=(320, 200))
+        assert not (tmp_path / "x.mp4").exists()
+    else:
+        out = twin.render(f, tmp_path / "x.mp4", state=ds, window_size=(320, 200))
+        assert out.stat().st_size > 1000
+
+
 def test_devices_are_placed_by_what_they_serve():
     import blueprints
 

@@ -62,6 +62,7 @@ def render(
     animate = suffix in export.MOVIE
     if animate and state is None:
         raise ViewError(f"an animation ({path.name}) needs a state with a time axis: pass state=<Dataset>")
+    export.check_writer(suffix)
     with scene(facility, color_by, state=state, time=time, camera=camera, show_power=show_power,
                show_coolant=show_coolant, show_devices=show_devices, labels=labels, cmap=cmap, clim=clim,
                window_size=window_size, title=title, animate=animate, max_frames=max_frames,

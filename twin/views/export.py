@@ -39,6 +39,16 @@ def check_suffix(path: Path) -> str:
     return suffix
 
 
+def check_writer(suffix: str) -> None:
+    """Fail before drawing when the movie writer a suffix needs is not installed."""
+    import importlib.util
+
+    if suffix == ".mp4" and importlib.util.find_spec("imageio_ffmpeg") is None:
+        raise ViewError("writing MP4 needs imageio-ffmpeg: pip install imageio-ffmpeg (or write a .gif)")
+    if suffix == ".gif" and importlib.util.find_spec("imageio") is None:
+        raise ViewError("writing a GIF needs imageio: pip install imageio")
+
+
 def write_still(scene: Scene, path: Path) -> None:
     """The picture as PNG (fast zlib level: mostly flat colours compress well anyway) or JPEG."""
     from PIL import Image
@@ -53,16 +63,11 @@ def write_still(scene: Scene, path: Path) -> None:
 def write_movie(scene: Scene, path: Path, fps: float) -> None:
     """One frame per selected time step, colour scale fixed over all frames."""
     pl = scene.plotter
+    check_writer(path.suffix.lower())
     if path.suffix.lower() == ".gif":
-        try:
-            pl.open_gif(str(path), fps=fps, palettesize=256)
-        except ImportError as exc:
-            raise ViewError(f"writing a GIF needs imageio ({exc}); pip install imageio") from None
+        pl.open_gif(str(path), fps=fps, palettesize=256)
     else:
-        try:
-            pl.open_movie(str(path), framerate=fps, quality=7)
-        except (ImportError, ModuleNotFoundError) as exc:
-            raise ViewError(f"writing MP4 needs imageio-ffmpeg ({exc}); pip install imageio-ffmpeg, or write a .gif") from None
+        pl.open_movie(str(path), framerate=fps, quality=7)
     for i in range(scene.n_frames):
         scene.frame(i)
         pl.write_frame()
