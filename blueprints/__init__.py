@@ -37,6 +37,23 @@ def path(name: str) -> Path:
     return Path(str(resources.files(__name__) / f"{name}.yaml"))
 
 
+def grid_mw(name: str) -> float | None:
+    """The grid limit a blueprint declares (builder `grid_mw` or `site.grid_limit_mw`), read without building it.
+
+    Lets callers pick blueprints by size (a 1 GW site takes minutes to save and reload in full).
+    """
+    from twin.io import parse_yaml, read_text
+
+    file = path(name)
+    if file.suffix.lower() not in (".yaml", ".yml"):
+        return None
+    data, _ = parse_yaml(read_text(file), str(file))
+    if not isinstance(data, dict):
+        return None
+    value = (data.get("builder") or {}).get("grid_mw") or (data.get("site") or {}).get("grid_limit_mw")
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 def load(
     name_or_path: str | Path = DEFAULT,
     *,
@@ -100,4 +117,4 @@ def _from_builder(data: dict, doc: Any, overrides: dict[str, Any]) -> Facility:
     return facility
 
 
-__all__ = ["DEFAULT", "load", "names", "path"]
+__all__ = ["DEFAULT", "grid_mw", "load", "names", "path"]

@@ -1,5 +1,12 @@
 """Parametric facility builders: a whole site from a few numbers, sized from the catalog's rack power.
 
+- `ai_factory`: inference-first, liquid-cooled racks, 2N power, token-tier billing;
+- `ai_datacenter`: mixed workloads on HGX-class servers, air/rear-door/hybrid cooling on chilled water,
+  N+1 power, GPU-hour billing;
+- `rubin_factory`: Vera Rubin / Rubin Ultra racks on warm water and 800 VDC distribution;
+- `retrofit`: an air-cooled datacenter hall converted to direct-to-chip liquid cooling, keeping its rack
+  positions, power chain and grid connection.
+
 >>> from blueprints.parametric import ai_factory
 >>> site = ai_factory(grid_mw=5, system="gb200_nvl72")
 >>> site.validate() == []
@@ -9,28 +16,25 @@ True
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import Sequence
 
-from twin.errors import BlueprintError
+from blueprints.layout import Cooling, Sizing, check_grid, lay_out
 from twin.facility import Facility
-from twin.graph import bulk
+from twin.graph import HEAT_KINDS, bulk
 from twin.plant import add_cooling_plant
 from twin.tables import liquid_fraction
 
 ASSUMED_PUE = {"air": 1.45, "rdhx": 1.35, "dlc": 1.2, "dlc_2p": 1.15, "immersion": 1.1}
 """Assumption: design PUE used only to size how many racks to lay out under the grid limit; the physics
 computes the real one. Values follow the ranges in reference/cooling_physics.yaml (label: assumption)."""
-
-
-@dataclass(frozen=True)
-class Sizing:
-    """How a parametric site is laid out and how much margin its equipment ratings carry."""
-
-    racks_per_row: int = 20
-    rows_per_hall: int = 20
-    halls_per_substation: int = 10
-    aisle_m: float = 1.2
-    margin: float = 1.15
+CHILLED_WATER = ("chiller_water_cooled", "cooling_tower")
+"""An AI datacenter's plant: water-cooled chillers with cooling towers (chilled water for every loop)."""
+LIQUID_LOOP = ("chiller_water_cooled", "dry_cooler")
+"""A retrofit's new liquid loop: dry coolers with a trim chiller for hot hours (the optimizer's default)."""
+DATACENTER_SYSTEMS = ("h200_hgx8", "b200_hgx8", "b300_hgx8", "mi300x_8gpu", "mi355x_8gpu")
+"""What an AI datacenter buys: 8-GPU servers that rent by the GPU-hour and run any workload."""
+FACTORY_SYSTEMS = ("gb200_nvl72", "gb300_nvl72")
+RUBIN_SYSTEMS = ("vera_rubin_nvl72", "rubin_ultra_nvl576")
 
 
 def ai_factory(
@@ -42,67 +46,146 @@ def ai_factory(
     nodes: int | None = None,
     power_cap_w: float | None = None,
     heat_rejection: str = "dry_cooler",
+    power: str = "2N",
+    cooling_options: Sequence[str] | None = None,
     name: str | None = None,
     sizing: Sizing = Sizing(),
 ) -> Facility:
     """A site filled with identical racks up to the grid limit: 2N power to every row, N+1 cooling per hall.
 
     heat_rejection: catalog heat-rejection id for the technology's own stream (residual air goes to
-    air-cooled chillers).
+    air-cooled chillers). power: '2N' (AC UPS) or 'dc_800v'. cooling_options: the halls' allowed cooling
+    technologies for the optimizer (None: any).
     """
-    if isinstance(grid_mw, bool) or not isinstance(grid_mw, (int, float)) or not grid_mw > 0:
-        raise BlueprintError(f"ai_factory: grid_mw must be a positive number of MW, got {grid_mw!r}")
+    grid_mw = check_grid("ai_factory", grid_mw)
     with bulk():
-        return _ai_factory(grid_mw, system, cooling, climate, nodes, power_cap_w, heat_rejection, name, sizing)
+        facility = Facility(name or f"ai-factory-{grid_mw:g}mw", grid_limit_mw=grid_mw, climate=climate)
+        return _fill(facility, grid_mw, system, nodes, power_cap_w, sizing, power,
+                     Cooling(cooling, (heat_rejection,), options=None if cooling_options is None else tuple(cooling_options)))
 
 
-def _ai_factory(grid_mw, system, cooling, climate, nodes, power_cap_w, heat_rejection, name, sizing) -> Facility:
-    facility = Facility(name or f"ai-factory-{grid_mw:g}mw", grid_limit_mw=grid_mw, climate=climate)
-    spec = facility.catalog.system(system)
-    tech = facility.catalog.cooling_tech(cooling)
-    nodes = spec.nodes_per_rack[0] if nodes is None else nodes
-    cap = spec.gpu_tdp_w if power_cap_w is None else power_cap_w
-    rack_kw = float(spec.rack_power_kw(nodes, cap))
-    liquid = liquid_fraction(tech, spec)
-    total = int(grid_mw * 1000 / ASSUMED_PUE.get(cooling, 1.3) // rack_kw)
-    per_hall = sizing.racks_per_row * sizing.rows_per_hall
-    halls = max(1, math.ceil(total / per_hall))
-    facility.add_device("grid", "grid", rating_kw=grid_mw * 1000 * sizing.margin)
-    subs = math.ceil(halls / sizing.halls_per_substation)
-    for s in range(subs):
-        share = min(sizing.halls_per_substation, halls - s * sizing.halls_per_substation) / halls
-        facility.add_device(f"sub-{s + 1}", "substation", rating_kw=grid_mw * 1000 * sizing.margin * share, fed_by=["grid"])
-    row_depth = 2 * 1.2 + sizing.aisle_m
-    hall_width = sizing.racks_per_row * 0.6 + 2 * sizing.aisle_m
-    hall_depth = sizing.rows_per_hall * row_depth + sizing.aisle_m
-    for h in range(halls):
-        count = min(per_hall, total - h * per_hall)
-        rows = math.ceil(count / sizing.racks_per_row)
-        hall = f"hall-{h + 1:02d}"
-        hall_kw = count * rack_kw * sizing.margin
-        sub = f"sub-{h // sizing.halls_per_substation + 1}"
-        for side in "ab":
-            facility.add_device(f"{hall}/tx-{side}", "transformer", model="transformer_mv", rating_kw=hall_kw,
-                                fed_by=[sub], group=f"{hall}/tx", redundancy="2N")
-            facility.add_device(f"{hall}/ups-{side}", "ups", model="ups_double_conversion", rating_kw=hall_kw,
-                                fed_by=[f"{hall}/tx-{side}"], group=f"{hall}/ups", redundancy="2N")
-        facility.add_hall(hall, x_m=(h % 10) * (hall_width + 10), y_m=(h // 10) * (hall_depth + 10),
-                          width_m=hall_width, depth_m=hall_depth, cooling=cooling)
-        hall_racks: list[str] = []
-        for r in range(rows):
-            row = facility.add_row(hall, f"row-{r + 1:02d}", y_m=(h // 10) * (hall_depth + 10) + sizing.aisle_m + 1.2 / 2 + r * row_depth)
-            n = min(sizing.racks_per_row, count - r * sizing.racks_per_row)
-            feeds = []
-            for side in "ab":
-                feeds.append(facility.add_device(f"{row}/busway-{side}", "busway", rating_kw=n * rack_kw * sizing.margin,
-                                                 fed_by=[f"{hall}/ups-{side}"], group=f"{row}/busways", redundancy="2N"))
-            racks = facility.add_racks(row, n, x_m=(h % 10) * (hall_width + 10) + sizing.aisle_m + 0.3, fed_by=feeds)
-            facility.populate(racks, system, nodes=nodes, power_cap_w=power_cap_w)
-            hall_racks += racks
-        add_cooling_plant(facility, hall, hall_racks, count * rack_kw * sizing.margin, liquid, tech.unit_kind,
-                          [heat_rejection])
+def ai_datacenter(
+    grid_mw: float = 100.0,
+    *,
+    system: str = "b200_hgx8",
+    nodes: int | None = 4,
+    cooling: str = "rdhx",
+    cooling_options: Sequence[str] = ("air", "rdhx", "dlc"),
+    climate: str = "ashburn",
+    power_cap_w: float | None = None,
+    systems: Sequence[str] = DATACENTER_SYSTEMS,
+    name: str | None = None,
+    sizing: Sizing = Sizing(),
+) -> Facility:
+    """An AI datacenter: 8-GPU servers in 40-120 kW racks, rear doors (or hybrid direct-to-chip) on chilled
+    water from water-cooled chillers and towers, N+1 transformers and UPS modules, billed per GPU-hour.
+
+    Sets the site attributes the optimizer and `solvers.compare` read: `billing: gpu_hours`,
+    `framing: ai-datacenter`, `systems`, and `heat_rejection_<tech>` (chilled water for every technology).
+    """
+    grid_mw = check_grid("ai_datacenter", grid_mw)
+    with bulk():
+        facility = Facility(name or f"ai-datacenter-{grid_mw:g}mw", grid_limit_mw=grid_mw, climate=climate)
+        _fill(facility, grid_mw, system, nodes, power_cap_w, sizing, "N+1",
+              Cooling(cooling, CHILLED_WATER, CHILLED_WATER, tuple(cooling_options)))
+    facility.graph.graph.update(framing="ai-datacenter", billing="gpu_hours", systems=list(systems),
+                                **{f"heat_rejection_{c}": list(CHILLED_WATER) for c in cooling_options})
     return facility
 
 
-BUILDERS = {"ai_factory": ai_factory}
+def rubin_factory(
+    grid_mw: float = 1000.0,
+    *,
+    system: str = "vera_rubin_nvl72",
+    climate: str = "abilene",
+    power_cap_w: float | None = None,
+    systems: Sequence[str] = RUBIN_SYSTEMS,
+    name: str | None = None,
+    sizing: Sizing = Sizing(),
+) -> Facility:
+    """A Vera Rubin / Rubin Ultra AI factory: warm-water direct-to-chip racks with dry coolers (and a trim
+    chiller stage, as the optimizer models liquid loops), 800 VDC distribution (catalog `dc_800v`) instead
+    of AC UPSs, token-tier billing."""
+    grid_mw = check_grid("rubin_factory", grid_mw)
+    facility = ai_factory(grid_mw, system=system, climate=climate, power_cap_w=power_cap_w, power="dc_800v",
+                          cooling_options=("dlc",), name=name or f"rubin-factory-{grid_mw:g}mw", sizing=sizing)
+    facility.graph.graph.update(framing="ai-factory", billing="tokens", systems=list(systems))
+    return facility
+
+
+def retrofit(
+    grid_mw: float = 6.0,
+    *,
+    system: str = "gb200_nvl72",
+    legacy_system: str = "h200_hgx8",
+    legacy_nodes: int = 4,
+    climate: str = "ashburn",
+    systems: Sequence[str] = FACTORY_SYSTEMS,
+    name: str | None = None,
+    sizing: Sizing = Sizing(),
+) -> Facility:
+    """An air-cooled AI datacenter (rear doors on chilled water, N+1 power) converted to direct-to-chip.
+
+    The legacy site is laid out for `legacy_system` racks up to the grid limit; the conversion keeps every
+    rack position, the power chain with its ratings and the grid connection, replaces the in-hall cooling
+    with CDUs on dry coolers and a trim chiller (the existing chilled-water plant takes the residual air heat), allows only
+    `dlc` in the halls, and fills positions with `system` racks row by row as far as each row's busway
+    rating (less the design margin) and the grid limit (at the assumed DLC design PUE) allow; the rest stay
+    empty.
+    """
+    grid_mw = check_grid("retrofit", grid_mw)
+    with bulk():
+        facility = Facility(name or f"retrofit-{grid_mw:g}mw", grid_limit_mw=grid_mw, climate=climate)
+        _fill(facility, grid_mw, legacy_system, legacy_nodes, None, sizing, "N+1",
+              Cooling("rdhx", CHILLED_WATER, CHILLED_WATER, ("air", "rdhx")))
+        _convert_to_dlc(facility, grid_mw, system, sizing.margin)
+    facility.graph.graph.update(framing="retrofit", billing="tokens", systems=list(systems), legacy_system=legacy_system)
+    return facility
+
+
+def _fill(facility: Facility, grid_mw: float, system: str, nodes: int | None, power_cap_w: float | None,
+          sizing: Sizing, power: str, cooling: Cooling) -> Facility:
+    """Lay out identical `system` racks up to the grid limit at the assumed design PUE of the cooling."""
+    spec = facility.catalog.system(system)
+    tech = facility.catalog.cooling_tech(cooling.tech)
+    nodes = spec.nodes_per_rack[0] if nodes is None else nodes
+    cap = spec.gpu_tdp_w if power_cap_w is None else power_cap_w
+    rack_kw = float(spec.rack_power_kw(nodes, cap))
+    total = int(grid_mw * 1000 / ASSUMED_PUE.get(cooling.tech, 1.3) // rack_kw)
+    return lay_out(facility, grid_mw, total, rack_kw, cooling, liquid_fraction(tech, spec), tech.unit_kind,
+                   system=system, nodes=nodes, power_cap_w=power_cap_w, power=power, sizing=sizing)
+
+
+def _convert_to_dlc(facility: Facility, grid_mw: float, system: str, margin: float) -> None:
+    """Swap every hall's cooling for direct-to-chip and repopulate within the grid and each row's busway
+    rating less the design margin (so the legacy chain keeps the headroom it was built with)."""
+    cat = facility.catalog
+    spec = cat.system(system)
+    tech = cat.cooling_tech("dlc")
+    rack_kw = float(spec.rack_power_kw(spec.nodes_per_rack[0], spec.gpu_tdp_w))
+    left = int(grid_mw * 1000 / ASSUMED_PUE["dlc"] // rack_kw)
+    facility.graph.remove_nodes_from([n for kind in HEAT_KINDS for n in facility.nodes_of(kind)])
+    racks = facility.table("rack")
+    busways = facility.table("busway") if facility.nodes_of("busway") else None
+    for hall, members in racks.groupby("hall", sort=True):
+        facility.graph.nodes[hall].update(cooling="dlc", cooling_options=["dlc"])
+        facility.populate(list(members.index), None)
+        filled: list[str] = []
+        for row, in_row in members.groupby("row", sort=True):
+            rating = float(busways.at[f"{row}/busway", "rating_kw"]) if busways is not None else math.inf
+            take = min(left, len(in_row), int(rating / margin // rack_kw))
+            chosen = list(in_row.index[:take])
+            if chosen:
+                facility.populate(chosen, system)
+            filled += chosen
+            left -= take
+        heat = len(filled) * rack_kw * margin
+        add_cooling_plant(facility, hall, list(members.index), max(heat, rack_kw), liquid_fraction(tech, spec),
+                          tech.unit_kind, LIQUID_LOOP, CHILLED_WATER)
+
+
+BUILDERS = {"ai_factory": ai_factory, "ai_datacenter": ai_datacenter, "rubin_factory": rubin_factory,
+            "retrofit": retrofit}
 """Builders a blueprint file may name in its `builder:` section."""
+
+__all__ = ["ASSUMED_PUE", "BUILDERS", "Sizing", "ai_factory", "ai_datacenter", "rubin_factory", "retrofit"]

@@ -264,7 +264,8 @@ def _chain(facility: Facility, rack: str, members_of: dict[str, list[str]]) -> l
 
 
 def _rejection(site: dict, tech) -> list[str]:
-    own = (site.get("heat_rejection") or {}).get(tech.id)
+    # a mapping `heat_rejection: {dlc: [...]}` (Python), or flat `heat_rejection_dlc: [...]` (saved blueprints)
+    own = (site.get("heat_rejection") or {}).get(tech.id) or site.get(f"heat_rejection_{tech.id}")
     if own:
         return [own] if isinstance(own, str) else list(own)
     return list(AIR_REJECTION if tech.unit_kind in ("crah", "rdhx") else LIQUID_REJECTION)
