@@ -97,10 +97,11 @@ def sweep(
     merged = [{**options, **row} for row in rows]
     check_keys(merged, run, base_obj)
     parts = _parts_folder(out)
-    fingerprint = _fingerprint(base_obj)
-    keys = [_scenario_key(fingerprint, run, s) for s in merged]
     records: dict[int, dict] = {}
+    keys: list[str] = []
     if parts is not None:
+        fingerprint = _fingerprint(base_obj)
+        keys = [_scenario_key(fingerprint, run, s) for s in merged]
         records = {i: rec for i, k in enumerate(keys) if (rec := _read_part(parts / f"{k}.json")) is not None}
     todo = [i for i in range(len(merged)) if i not in records]
     started = time.perf_counter()
@@ -122,7 +123,7 @@ def sweep(
             _distributed(client, workers, base_obj, [(i, merged[i]) for i in todo], run, finished, advance)
     attrs = {"run": run, "base": base_label, "options": json.dumps(_plain(options), sort_keys=True),
              "computed": len(todo), "reused": len(merged) - len(todo), "seconds": time.perf_counter() - started}
-    ds = to_dataset(rows, axes, [records[i] for i in range(len(merged))], attrs)
+    ds = to_dataset(rows, axes, [records[i] for i in range(len(merged))], attrs, fixed=options)
     if out is not None:
         _write_netcdf(ds, Path(out))
     return ds
@@ -352,8 +353,10 @@ class _bar:
 
 
 # ------------------------------------------------------------------------------------------------ results
-def to_dataset(rows: list[dict], axes: dict[str, list] | None, records: list[dict], attrs: dict) -> xr.Dataset:
-    """KPIs, tokens/s by tier, status, message and seconds over the grid axes or a `scenario` dimension."""
+def to_dataset(rows: list[dict], axes: dict[str, list] | None, records: list[dict], attrs: dict,
+               fixed: Mapping[str, Any] | None = None) -> xr.Dataset:
+    """KPIs, tokens/s by tier, status, message and seconds over the grid axes or a `scenario` dimension;
+    parameters fixed for every scenario become scalar coordinates."""
     import xarray as xr
 
     if axes is not None:
@@ -380,6 +383,10 @@ def to_dataset(rows: list[dict], axes: dict[str, list] | None, records: list[dic
     data["message"] = (dims, np.array([r["message"] for r in records], dtype=str).reshape(shape))
     data["seconds"] = (dims, np.array([_number(r["seconds"]) for r in records]).reshape(shape),
                        {"units": "s", "long_name": "compute time of the scenario"})
+    swept = set(axes or ()) | {k for r in rows for k in r}
+    for key, value in (fixed or {}).items():
+        if key not in swept:
+            coords[key] = _coord_values([value])[0]
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
 

@@ -115,9 +115,10 @@ def result_table(ds) -> Table:
     """One row per scenario: its parameters, status and the run's headline KPIs; failures' messages below."""
     drop = [v for v in ds.data_vars if "tier" in ds[v].dims]
     frame = ds.drop_vars(drop + ["tier"], errors="ignore").to_dataframe().reset_index()
-    params = [c for c in frame.columns if c in ds.coords and c != "scenario"]
+    params = [c for c in frame.columns if c in ds.coords and c != "scenario" and ds[c].ndim]
     kpis = [(k, label) for k, label in COLUMNS[ds.attrs.get("run", "optimize")] if k in frame.columns]
-    table = Table(title=f"sweep of {ds.attrs.get('base', '')} ({ds.attrs.get('run', '')})", caption_justify="left")
+    fixed = "".join(f", {k}={ds[k].values.item()}" for k in ds.coords if not ds[k].ndim)
+    table = Table(title=f"sweep of {ds.attrs.get('base', '')} ({ds.attrs.get('run', '')}{fixed})", caption_justify="left")
     table.add_column("#", justify="right", style="dim")
     for col in params + ["status"]:
         table.add_column(col)
