@@ -233,6 +233,7 @@ def _simulate(facility: Facility, s: Mapping[str, Any]) -> tuple[dict, dict]:
     ds = simulate(facility, weather=s.get("weather"), workload=_workload(s, tiers_served), per_rack=False,
                   per_device=False, **kwargs)
     kpis = ds.twin.summary()
+    kpis["simulated_hours"] = kpis.pop("hours")                # 'hours' is the parameter
     hours = ds["step_hours"]
     mean = (ds["tokens_per_s"] * hours).sum("time") / hours.sum()
     tiers = {str(t): float(v) for t, v in zip(ds["tier"].values, mean.values)}
