@@ -196,8 +196,8 @@ def test_bad_parameters_fail_before_any_work(tmp_path):
 def test_serial_sweep_edits_a_copy_never_the_base(tmp_path):
     site = blueprints.load("ai-factory-hall")
     before = json.dumps(to_node_link(site), sort_keys=True, default=str)
-    ds = solvers.sweep(site, {"climate": ["lulea"], "electricity_usd_per_kwh": [0.2]}, "simulate", client="serial",
-                       hours=6, progress=False)
+    ds = solvers.sweep(site, {"climate": ["lulea"], "electricity_usd_per_kwh": [0.2], "hours": [6]}, "simulate",
+                       client="serial", progress=False)
     assert str(ds["status"].values.ravel()[0]) == "ok"
     assert json.dumps(to_node_link(site), sort_keys=True, default=str) == before
     direct = twin.simulate(site, weather="lulea", hours=6, per_rack=False, per_device=False).twin.summary()
