@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.linear import INF, LinearProblem
+from models.linear import LinearProblem
 from models.placement_data import PlacementData
 
 OBJECTIVES = ("revenue", "tokens")

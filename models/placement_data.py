@@ -341,12 +341,14 @@ def _pairs(facility: Facility, data: PlacementData, specs: list[WorkloadSpec], f
                 dpr.append(g // domain if g >= domain else g / domain)
             continue
         catalog, tier = _tier_catalog(cat, spec)
+        reasons = []
         for system in pd.unique(systems):
             if spec.systems and system not in spec.systems:
                 continue
             try:
                 point = tokens.tier_point(catalog, system, tier, spec.physics())
-            except ThroughputRangeError:
+            except ThroughputRangeError as exc:
+                reasons.append(str(exc))
                 continue
             price = tokens.revenue_usd_per_mtok(cat, spec.tier, point.output_share)
             for i in np.flatnonzero(systems == system):
@@ -355,9 +357,11 @@ def _pairs(facility: Facility, data: PlacementData, specs: list[WorkloadSpec], f
                 tok.append(per_rack)
                 usd.append(per_rack * price * 3600 / 1e6)
                 dpr.append(0.0)
+        if not any(pw == w for _, pw in rows):
+            raise WorkloadError(f"workload {spec.id!r} can run on no rack of the facility: "
+                                + ("; ".join(reasons) or f"none of its systems {list(spec.systems or [])} is installed"))
     if not rows:
-        raise InfeasibleDesign("no workload can run on any rack: check the tiers' interactivity against the systems' "
-                               "measured curves (`twin catalog throughput`) and the workloads' `systems`")
+        raise InfeasibleDesign("no workload can run on any rack: check the training jobs' systems and halls")
     return np.array(rows, dtype=np.int64), np.array(tok), np.array(usd), np.array(dpr, dtype=float)
 
 

@@ -3,8 +3,10 @@ overloaded group (down to the catalog's minimum) to keep as many tokens/s as its
 
 One small MIP per distinct overloaded scenario: per block behind the overloaded groups, racks at each cap
 level at or below its current cap (continuous: a mix of two levels is one cap between them), plus whole
-racks switched off (shed) as a last resort (or freely, with `shed='optimal'`). Rows: every overloaded group
-within its live capacity.
+racks switched off. `shed='optimal'` (default) lets the solve switch racks off wherever that keeps more
+tokens than capping (deep caps cost more tokens per kW saved than shedding: the cap curve is concave and node
+overheads stay), so it never does worse than the scan's shedding; `shed='last-resort'` caps every rack to the
+minimum before it sheds one. Rows: every overloaded group within its live capacity.
 
 >>> import blueprints, solvers
 >>> from twin.contingency import scan
@@ -27,7 +29,7 @@ from twin.graph import bulk
 SHED = ("last-resort", "optimal")
 
 
-def recap(result: ContingencyScan, *, shed: str = "last-resort", objective: str = "tokens") -> ContingencyScan:
+def recap(result: ContingencyScan, *, shed: str = "optimal", objective: str = "tokens") -> ContingencyScan:
     """Add re-capped columns to a scan's table: racks_capped, racks_shed_recap, racks_lost_recap,
     tokens_lost_recap (+ per tier) and revenue_lost_recap_usd_per_h; keep per-scenario caps for `rack_state`."""
     with bulk():
@@ -97,33 +99,36 @@ def _current_level(levels: np.ndarray, vals) -> np.ndarray:
 
 
 def _solve(w, cap, live, vals, levels, kw_at, factor_at, now_factor, shed: str, objective: str):
-    """Best caps for the blocks behind overloaded rows: returns (racks capped, racks shed, kept share) per block."""
+    """Best caps for the blocks behind overloaded rows: returns (racks capped, racks off, kept share) per block.
+
+    Working racks take a cap level at or below their current one, or go off; idle racks stay idle or go off
+    (free in tokens, so they go first).
+    """
     n_b = w.shape[1]
     idle = vals["idle"]
-    touched = np.flatnonzero((w > 0).any(axis=0) & (live > 0) & ~idle)
-    fixed = w[:, idle] @ (live[idle] * vals["kw"][idle])
+    touched = np.flatnonzero((w > 0).any(axis=0) & (live > 0))
     now = _current_level(levels, vals)
     worth = vals["tokens"].sum(axis=1) if objective == "tokens" else vals["usd"]
-    per_tdp = worth / np.maximum(now_factor, 1e-12)                       # value per rack at TDP
-    lp = LinearProblem(sense="max")
+    per_tdp = np.where(idle, 0.0, worth / np.maximum(now_factor, 1e-12))        # value per rack at TDP
     index, cols_b, cols_l = [], [], []
     for b in touched:
-        for lv in range(now[b] + 1):
+        for lv in ([now[b]] if idle[b] else range(now[b] + 1)):
             index.append((int(b), float(levels[lv])))
             cols_b.append(b)
             cols_l.append(lv)
     cols_b, cols_l = np.array(cols_b), np.array(cols_l)
-    value = per_tdp[cols_b] * factor_at[cols_b, cols_l]
-    q = lp.add_vars("level", index, lb=0, cost=value)
+    kw = np.where(idle[cols_b], vals["kw"][cols_b], kw_at[cols_b, cols_l])
+    lp = LinearProblem(sense="max")
+    q = lp.add_vars("level", index, lb=0, cost=per_tdp[cols_b] * factor_at[cols_b, cols_l])
     penalty = 0.0 if shed == "optimal" else -10.0 * max(float(per_tdp.max()), 1.0)
-    off = lp.add_vars("off", [(int(b),) for b in touched], lb=0, ub=live[touched], integer=True, cost=penalty)
+    off = lp.add_vars("off", [(int(b),) for b in touched], lb=0, ub=live[touched], integer=True,
+                      cost=np.where(idle[touched], 0.0, penalty))
     row_of = {b: i for i, b in enumerate(touched)}
     lp.add_rows("racks", [(int(b),) for b in touched],
                 rows=np.concatenate([[row_of[b] for b in cols_b], np.arange(len(touched))]),
                 cols=np.concatenate([q, off]), vals=np.ones(len(q) + len(off)), lb=live[touched], ub=live[touched])
     r, c = np.nonzero(w[:, cols_b] > 0)
-    lp.add_rows("groups", [(i,) for i in range(len(cap))], rows=r, cols=q[c],
-                vals=w[r, cols_b[c]] * kw_at[cols_b[c], cols_l[c]], ub=cap - fixed)
+    lp.add_rows("groups", [(i,) for i in range(len(cap))], rows=r, cols=q[c], vals=w[r, cols_b[c]] * kw[c], ub=cap)
     sol = solve_direct(lp, time_limit=30)
     capped, shed_b, keep = np.zeros(n_b), np.zeros(n_b), np.ones(n_b)
     if sol.status is Status.INFEASIBLE or not sol.ok:
@@ -132,12 +137,12 @@ def _solve(w, cap, live, vals, levels, kw_at, factor_at, now_factor, shed: str, 
         return capped, shed_b, keep
     xq, xo = sol.x[: len(q)], sol.x[len(q):]
     for i, b in enumerate(touched):
+        shed_b[b] = np.rint(xo[i])
+        if idle[b]:
+            continue
         mine = cols_b == b
-        kept = float(xq[mine] @ factor_at[b, cols_l[mine]])
-        keep[b] = kept / max(live[b] * now_factor[b], 1e-12)
-        below = xq[mine][cols_l[mine] < now[b]].sum()
-        capped[b] = np.ceil(below - 1e-6)
-        shed_b[b] = np.ceil(xo[i] - 1e-6)
+        keep[b] = float(xq[mine] @ factor_at[b, cols_l[mine]]) / max(live[b] * now_factor[b], 1e-12)
+        capped[b] = np.ceil(xq[mine][cols_l[mine] < now[b]].sum() - 1e-6)
     return capped, shed_b, keep
 
 

@@ -96,7 +96,7 @@ def test_recap_keeps_every_rack_at_a_lower_cap_with_the_hand_computed_throughput
     kw_per_rack = cdu_kw / LIQUID / 4                                 # the 4 racks share one CDU's rating
     per_gpu_w = ((kw_per_rack - SPEC.rack_overhead_w / 1000) * 1000 / 18 - SPEC.node_overhead_w) / 4
     factor = float(CAT.power_cap_curve("measured_default").factor(per_gpu_w / SPEC.gpu_tdp_w))
-    result = solvers.recap(scan(tiny(cdu_kw=cdu_kw)))
+    result = solvers.recap(scan(tiny(cdu_kw=cdu_kw)), shed="last-resort")
     row = result.table.loc["cdu-1"]
     assert (row["racks_capped"], row["racks_shed_recap"], row["racks_lost_recap"]) == (4, 0, 0)
     assert row["tokens_lost_recap"] == pytest.approx(4 * rack_tokens() * (1 - factor), rel=1e-6)
@@ -108,8 +108,19 @@ def test_recap_sheds_only_what_minimum_caps_cannot_save():
     cdu_kw = 300.0                                                   # 4 racks at the minimum cap need 301.9 kW
     min_kw = SPEC.rack_power_kw(18, 0.5 * SPEC.gpu_tdp_w) * LIQUID
     assert 4 * min_kw > cdu_kw > 3 * min_kw
-    row = solvers.recap(scan(tiny(cdu_kw=cdu_kw))).table.loc["cdu-1"]
+    row = solvers.recap(scan(tiny(cdu_kw=cdu_kw)), shed="last-resort").table.loc["cdu-1"]
     assert (row["racks_shed_recap"], row["racks_capped"]) == (1, 3)
+
+
+def test_optimal_recap_never_loses_more_than_shedding_or_capping_alone():
+    result = scan(tiny(cdu_kw=320.0, racks=8))
+    best = solvers.recap(result).table.loc["cdu-1"]
+    capped = solvers.recap(result, shed="last-resort").table.loc["cdu-1"]
+    assert best["tokens_lost_recap"] <= min(best["tokens_lost"], capped["tokens_lost_recap"]) * (1 + 1e-9)
+    # one CDU takes 320 kW: four racks fit only at a 56 % cap (4 x 0.692 = 2.77 racks' tokens), while one rack
+    # off leaves three at a 92 % cap (3 x 0.948 = 2.84): the optimum sheds one
+    four = solvers.recap(scan(tiny(cdu_kw=320.0))).table.loc["cdu-1"]
+    assert (four["racks_shed_recap"], four["racks_capped"]) == (1, 3)
 
 
 def test_cascades_dead_plant_kills_its_units_and_grid_takes_everything():
@@ -190,3 +201,16 @@ def test_network_blocks_group_racks_by_feeds():
     assert net.n_blocks == 2 and sorted(net.blocks["count"]) == [2, 3]
     assert net.capacity("rating")[net.group_names.index("ups")] == 2400
     assert net.capacity("usable")[net.group_names.index("ups")] == 1200
+
+
+def test_cli_contingency_table_and_csv(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "scan.csv"
+    run = subprocess.run([sys.executable, "-m", "twin", "contingency", "ai-datacenter-hall", "--kinds", "pdu,ups",
+                          "--top", "3", "--out", str(out)], capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
+    assert run.returncode == 0, run.stderr
+    assert "hall-b/row-01/pdu-1" in run.stdout and "Mtok/s" in run.stdout
+    assert "tokens_lost_recap" in out.read_text().splitlines()[0]

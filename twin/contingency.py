@@ -394,7 +394,7 @@ class ContingencyScan:
         return int(hit[0])
 
     def rack_state(self, device: str) -> xr.Dataset:
-        """Per rack, what losing `device` does to it ('ok', 'capped', 'shed', 'uncooled', 'unpowered'), as a
+        """Per rack, what losing `device` does to it ('ok', 'capped', 'shed', 'idle off', 'uncooled', 'unpowered'), as a
         Dataset to colour a 3D view by (`twin.render(facility, path, color_by="outage", state=...)`)."""
         import xarray as xr
 
@@ -408,7 +408,8 @@ class ContingencyScan:
         block = self.net.racks["block"].to_numpy()
         per_rack = state[block]
         rank = self.net.racks.groupby("block").cumcount().to_numpy()
-        per_rack[rank < np.asarray(shed)[block]] = "shed"
+        off = rank < np.asarray(shed)[block]
+        per_rack[off] = np.where(self.values["idle"][block[off]], "idle off", "shed")
         per_rack[~o.cooled[s][block]] = "uncooled"
         per_rack[~o.fed[s][block]] = "unpowered"
         return xr.Dataset({"outage": ("rack", per_rack.astype(str), {"long_name": f"rack state after {device} fails"})},
