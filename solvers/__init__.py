@@ -14,6 +14,7 @@ from solvers.plan import Plan
 from solvers.contingency import recap
 from solvers.placement import Placement, place
 from solvers.sweep import sweep
+from solvers.compare import compare
 
 __all__ = ["optimize", "pareto", "explain", "cap_comparison", "Plan", "Solution", "Status", "sweep", "front", "non_dominated",
-           "place", "Placement", "recap"]
+           "place", "Placement", "recap", "compare"]
