@@ -191,11 +191,12 @@ def x_job(x: np.ndarray, data: PlacementData, w: int) -> float:
 
 def placed_facility(facility: Facility, racks: pd.DataFrame) -> Facility:
     """A copy of the facility with each rack's `workload`, `tier`, `power_cap_w`, `tokens_per_s` and
-    `revenue_usd_per_h` set (idle racks: workload 'idle', capped at the minimum)."""
+    `revenue_usd_per_h` set (idle racks: workload 'idle', capped at the minimum; training racks: no tier)."""
     placed = facility.copy()
     nodes = placed.graph.nodes
     for rack, work, tier, cap, tok, usd in zip(racks.index, racks["workload"], racks["tier"], racks["cap_w"],
                                                racks["tokens_per_s"], racks["revenue_usd_per_h"]):
+        tier = tier if tier != "training" else None         # not a catalog tier: the simulator would reject it
         nodes[rack].update(workload=work, tier=tier, power_cap_w=float(cap), tokens_per_s=float(tok),
                            revenue_usd_per_h=float(usd))
     return placed

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 STREAMS = ("liquid", "air")
 STREAM_OF_UNIT = {"cdu": 0, "rdhx": 0, "crah": 1}
+TRAINING = "training"
 IDLE = "idle"
 """Reserved `workload` value of a rack that serves nothing: it draws its idle power and no tokens."""
 SCAN_KEYS = ("system", "nodes", "cap_w", "cooling", "tier", "workload", "tokens_per_s", "revenue_usd_per_h")
@@ -347,7 +348,11 @@ def block_values(facility: Facility, net: Network, workload: Any = None) -> dict
             continue
         given = _number(getattr(row, "tokens_per_s", None))
         tier = getattr(row, "tier", None)
-        if given is not None and isinstance(tier, str):
+        if given is not None:
+            tier = tier if isinstance(tier, str) else TRAINING    # placements leave training racks' tier empty
+            if tier not in tiers:
+                tiers.append(tier)
+                rate = np.hstack([rate, np.zeros((n, 1))])
             rate[i, tiers.index(tier)] = given
             usd[i] = _number(getattr(row, "revenue_usd_per_h", None)) or 0.0
             continue
