@@ -153,9 +153,10 @@ def compare(
 ) -> Comparison:
     """Design (unless given a Plan), simulate and compare two facilities for a workload mix.
 
-    a, b: a blueprint name or path, a `twin.Facility`, or a solved `Plan`. climate: a climate name for
-    both (design ambient and weather); None keeps each facility's own. render: draw a 3D view of each
-    solved facility (PNG, into `views_dir` or a temporary folder).
+    a, b: a blueprint name or path, a `twin.Facility`, or a solved `Plan` (used as designed). climate: a
+    climate name for both (design ambient of the designs made here, and the weather of every simulation);
+    None keeps each facility's own. hours: simulated hours per workload year (per-year numbers are scaled
+    to 8,760 h). render: draw a 3D view of each solved facility (PNG, into `views_dir` or a temporary folder).
 
     >>> r = compare("ai-datacenter-20mw", "ai-factory-20mw", workload_mix="inference=0.8,training=0.2")  # doctest: +SKIP
     >>> r.verdict["text"]  # doctest: +SKIP
@@ -218,6 +219,7 @@ def _facility(x: Facility | str, climate: str | None) -> Facility:
 
 
 def _utilization_profiles(hours: int) -> dict[str, np.ndarray]:
+    """The workload profiles on the simulator's default clock (hourly from 2025-01-01, as `_simulate` runs)."""
     from twin.physics import profiles
 
     time = np.arange(np.datetime64("2025-01-01T00"), np.datetime64("2025-01-01T00") + np.timedelta64(hours, "h"),

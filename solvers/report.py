@@ -11,6 +11,7 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from models.design_data import AMORTIZATION_YEARS
 from solvers.compare import BILLING_MODELS, INFERENCE, TRAINING, Number
 
 if TYPE_CHECKING:
@@ -144,7 +145,10 @@ def _catalog_lines(c: Comparison) -> list[str]:
                      f"{' '.join(tier.source_of('price_usd_per_mtok'))})")
     data = c.sites[0].plan.data
     lines += [
-        f"electricity {data.electricity_usd_per_kwh:g} USD/kWh and {4:g}-year GPU life: assumptions in models/design_data.py",
+        f"electricity {data.electricity_usd_per_kwh:g} USD/kWh and {AMORTIZATION_YEARS:g}-year GPU life: assumptions in "
+        "models/design_data.py; capex is GPU systems plus power chain and cooling plant per kW (no shell or land)",
+        "token revenue assumes every token served sells at its tier's list price (a site `market` caps tier demand "
+        "when set); GPU-hour revenue assumes every busy GPU-hour is rented",
         f"training: {TRAINING.params_b:g} B active parameters (DeepSeek-V3 report, https://arxiv.org/abs/2412.19437), "
         f"MFU {TRAINING.mfu:g} (assumption, twin.physics.tokens.DEFAULT_MFU)",
         "utilization profiles: twin.physics.profiles DIURNAL and TRAINING (labelled assumptions)",
