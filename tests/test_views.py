@@ -283,3 +283,12 @@ def test_colours_a_real_simulation_result():
     values = ds["rack_power_kw"].isel(time=1).sel(rack=list(f.table("rack").index)).values
     want = np.array([expected_rgb(v, lo, hi) for v in values])
     assert np.abs(seen - want).max() <= 6
+
+
+def test_layout_is_reused_until_the_facility_changes():
+    f = small_facility()
+    first = layout(f)
+    assert layout(f) is first
+    f.graph.nodes["ch-1"].update(x_m=40.0, y_m=-7.0)
+    moved = layout(f)
+    assert moved is not first and moved.devices.loc["ch-1", "x_m"] == 40.0

@@ -122,11 +122,11 @@ class Scene:
         if not len(racks):
             return None
         centers, sizes = racks[["x_m", "y_m", "z_m"]].to_numpy(), racks[["width_m", "depth_m", "height_m"]].to_numpy()
-        keep = None
+        keep = ~meshes.faces_covered(centers, sizes)  # faces flush against a neighbour never show
         if not self.web:  # a still camera: build only the faces it can see (the HTML page can be rotated)
             cam = self.plotter.camera
             direction = np.subtract(cam.focal_point, cam.position)
-            keep = meshes.faces_seen(centers, sizes, np.array(cam.position), direction, bool(cam.parallel_projection))
+            keep &= meshes.faces_seen(centers, sizes, np.array(cam.position), direction, bool(cam.parallel_projection))
         mesh = meshes.boxes(centers, sizes, bottom=False, keep=keep)
         self._rack_of_cell = meshes.box_of_cells(len(racks), meshes.FACES_PER_RACK, keep)
         mesh.cell_data["value"] = self.coloring.values[0].astype(np.float32)[self._rack_of_cell]

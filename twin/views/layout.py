@@ -10,7 +10,9 @@ each hall's own equipment in its hall's column. Vectorized over racks and rows; 
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass
+from itertools import repeat
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -87,10 +89,22 @@ def rack_geometry(facility: Facility) -> pd.DataFrame:
     return out
 
 
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def layout(facility: Facility) -> Layout:
-    """Place every device of the facility; see the module docstring for the rules."""
+    """Place every device of the facility; see the module docstring for the rules.
+
+    Kept per facility until its graph changes, so drawing it again (another colour, camera or file) is cheap.
+    """
+    version = facility.graph.version
+    hit = _CACHE.get(facility)
+    if hit is not None and hit[0] == version:
+        return hit[1]
     with bulk():  # millions of small objects live in a large graph: pause the cyclic collector
-        return _layout(facility)
+        result = _layout(facility)
+    _CACHE[facility] = (facility.graph.version, result)
+    return result
 
 
 def _layout(facility: Facility) -> Layout:
@@ -140,24 +154,28 @@ def _served(facility: Facility, dev: pd.DataFrame, racks: pd.DataFrame) -> pd.Da
     """
     edges = facility.graph.edges_by_kind()
     is_power = dev["kind"].isin(POWER_KINDS).to_numpy()
-    src, dst = [], []  # device code, and the load's rack code (>= 0) or -2 - its device code
-    for kind, power in (("power", True), ("heat", False)):
+    # dict lookups mapped in C: ids are the graph's own str objects, whose hashes Python has cached
+    dev_pos = dict(zip(dev.index, range(len(dev))))
+    rack_pos = dict(zip(racks.index, range(len(racks))))
+    src_parts, code_parts = [], []
+    for kind, forward in (("power", True), ("heat", False)):
         pairs = edges.get(kind, [])
-        if pairs:
-            u, v = zip(*pairs)
-            d, load = (u, v) if power else (v, u)
-            codes = dev.index.get_indexer(d)
-            ok = codes >= 0
-            ok[ok] = is_power[codes[ok]] == power
-            load = [x for x, keep in zip(load, ok.tolist()) if keep]
-            rack = racks.index.get_indexer(load) if len(racks) else np.full(len(load), -1)
-            other = rack < 0
-            if other.any():
-                rack[other] = -2 - dev.index.get_indexer([x for x, o in zip(load, other.tolist()) if o])
-            src.append(codes[ok])
-            dst.append(rack)
-    src = np.concatenate(src) if src else np.zeros(0, dtype=np.int64)
-    rack_code = np.concatenate(dst) if dst else np.zeros(0, dtype=np.int64)
+        if not pairs:
+            continue
+        owner = [p[0] for p in pairs] if forward else [p[1] for p in pairs]
+        load = [p[1] for p in pairs] if forward else [p[0] for p in pairs]
+        d = np.fromiter(map(dev_pos.get, owner, repeat(-1)), dtype=np.int64, count=len(owner))
+        r = np.fromiter(map(rack_pos.get, load, repeat(-1)), dtype=np.int64, count=len(load))
+        other = np.full(len(load), -1, dtype=np.int64)
+        rest = np.flatnonzero(r < 0)
+        other[rest] = np.fromiter(map(dev_pos.get, [load[i] for i in rest.tolist()], repeat(-1)), dtype=np.int64,
+                                  count=len(rest))
+        ok = (d >= 0) & ((r >= 0) | (other >= 0))
+        ok[ok] = is_power[d[ok]] == forward
+        src_parts.append(d[ok])
+        code_parts.append(np.where(r >= 0, r, -2 - other)[ok])  # rack position, or -2 - device position
+    src = np.concatenate(src_parts) if src_parts else np.zeros(0, dtype=np.int64)
+    rack_code = np.concatenate(code_parts) if code_parts else np.zeros(0, dtype=np.int64)
     is_rack = rack_code >= 0
     n = len(dev)
     row_codes, _ = pd.factorize(racks["row"]) if len(racks) else (np.zeros(0, dtype=np.int64), None)

@@ -43,6 +43,42 @@ def box_of_cells(n: int, faces: int, keep: np.ndarray | None = None) -> np.ndarr
     return owner.ravel() if keep is None else owner[np.asarray(keep, dtype=bool)]
 
 
+def faces_covered(centers: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Which side faces (boxes x 5, in `boxes` order) lie flat against a neighbour at least as large.
+
+    Racks in a row stand flush, so the faces between them can never be seen from anywhere: not drawing
+    them takes a third off a row's geometry. Exact: a face counts only if a neighbour's face covers it
+    (same plane, centred on the same line, at least as wide and tall), matched to the millimetre.
+    """
+    import pandas as pd
+
+    c = np.asarray(centers, dtype=float).reshape(-1, 3)
+    s = np.asarray(sizes, dtype=float).reshape(-1, 3)
+    out = np.zeros((len(c), 5), dtype=bool)
+    if not len(c):
+        return out
+    mm = lambda v: np.round(v * 1000.0).astype(np.int64)  # noqa: E731
+    for axis, (low, high) in ((0, (4, 2)), (1, (1, 3))):  # x: west/east faces, y: south/north faces
+        other = 1 - axis
+        lo, hi = mm(c[:, axis] - s[:, axis] / 2), mm(c[:, axis] + s[:, axis] / 2)
+        mid, z = mm(c[:, other]), mm(c[:, 2])
+        base = min(lo.min(), hi.min())
+        width = max(lo.max(), hi.max()) - base + 1
+        mid_n, z_n = mid.max() - mid.min() + 1, z.max() - z.min() + 1
+        if width * mid_n * z_n >= 2**62:
+            continue  # a site too large to key to the millimetre: draw every face
+        line = (mid - mid.min()) * z_n + (z - z.min())
+        for face, mine, theirs in ((low, lo, hi), (high, hi, lo)):
+            keys = pd.Index((theirs - base) * (mid_n * z_n) + line)
+            unique = ~keys.duplicated()
+            index = pd.Index(keys[unique])
+            match = index.get_indexer((mine - base) * (mid_n * z_n) + line)
+            j = np.flatnonzero(unique)[np.maximum(match, 0)]
+            ok = (match >= 0) & (s[j, other] >= s[:, other] - 1e-9) & (s[j, 2] >= s[:, 2] - 1e-9)
+            out[ok, face] = True
+    return out
+
+
 def faces_seen(centers: np.ndarray, sizes: np.ndarray, position: np.ndarray, direction: np.ndarray,
                parallel: bool) -> np.ndarray:
     """Which of each box's top and four side faces the camera can see (boxes x 5, bool).
