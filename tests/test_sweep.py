@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import itertools
 import json
-import logging
 import uuid
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import solvers
 import twin
 from blueprints.parametric import ai_factory
 from solvers.fronts import front, non_dominated, plot
-from solvers.sweep import expand, to_dataset
+from solvers.sweep import expand, local_client, to_dataset
 from twin.commands.sweep import parse_value
 from twin.errors import TwinError
 from twin.io import to_node_link
@@ -26,13 +25,11 @@ from twin.io import to_node_link
 
 @pytest.fixture(scope="module")
 def client():
-    from distributed import Client, LocalCluster
-
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.ERROR)
-    with Client(cluster) as c:
-        yield c
-    cluster.close()
+    c = local_client(2)      # the LocalCluster solvers.sweep starts by default, shared by this module
+    assert len(c.scheduler_info()["workers"]) == 2
+    yield c
+    c.close()
+    c.cluster.close()
 
 
 def counting_builder(grid_mw: float, climate: str = "phoenix", *, marker_dir: str):
