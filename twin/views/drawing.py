@@ -34,7 +34,7 @@ CAMERAS = ("isometric", "plan", "hall:<id>")
 ISO_DIRECTION = (-0.55, -1.0, 0.85)
 AMBIENT, DIFFUSE = 0.55, 0.45
 SLAB_COLOR, POWER_COLOR, COOLANT_COLOR = "#dcdcdc", "#e6550d", "#2171b5"
-DEVICE_LABELS_UP_TO = 40
+DEVICE_LABELS_UP_TO, HALL_LABELS_UP_TO = 40, 40
 AA_UP_TO_RACKS, MSAA_SAMPLES = 2000, 4
 """Multisampling smooths edges but triples a software (llvmpipe) frame's time; above a few thousand racks,
 each only a few pixels wide, it is off unless asked for (measured: 10,000 racks 0.7 s with, 0.2 s without)."""
@@ -112,7 +112,7 @@ class Scene:
         centers = np.c_[halls.x_m + halls.width_m / 2, halls.y_m + halls.depth_m / 2, np.full(len(halls), -0.15)]
         sizes = np.c_[halls.width_m, halls.depth_m, np.full(len(halls), 0.15)]
         self._surface(meshes.boxes(centers, sizes), color=SLAB_COLOR)
-        if labels:
+        if labels and len(halls) <= HALL_LABELS_UP_TO:  # beyond that they only cover each other
             texts = [f"{h} ({c})" if c else str(h) for h, c in zip(halls.index, halls.get("cooling", [None] * len(halls)))]
             anchors = np.c_[halls.x_m + halls.width_m / 2, halls.y_m + 0.4, np.zeros(len(halls))]
             self._labels(texts, anchors, size=max(0.8, float(np.median(halls.width_m)) / 18), font_size=self._font(14))
