@@ -100,7 +100,8 @@ def _n1(lp: LinearProblem, data: PlacementData, x: np.ndarray) -> None:
                 ub=data.n1_capacity - floor)
 
 
-def _spread(weight, pair_b: np.ndarray, columns: np.ndarray, coef: np.ndarray):
+def _spread(weight, pair_b: np.ndarray, columns: np.ndarray,
+            coef: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """COO entries of rows `weight` (row x block) applied to per-pair columns (p, k) with coefficients (p, k)."""
     per_pair = weight.tocsc()[:, pair_b].tocoo()                                       # (row x p)
     k = columns.shape[1]

@@ -77,7 +77,7 @@ class WorkloadSpec:
     required: bool = False
     usd_per_gpu_hour: float | None = None
 
-    def physics(self):
+    def physics(self) -> Any:
         """The `twin.physics.tokens.Workload` this entry serves."""
         from twin.physics import tokens
 
@@ -318,7 +318,8 @@ def _current(racks: pd.DataFrame, specs: list[WorkloadSpec]) -> pd.Series:
     return pd.Series(out, index=racks.index, dtype=object)
 
 
-def _pairs(facility: Facility, data: PlacementData, specs: list[WorkloadSpec], factor: np.ndarray):
+def _pairs(facility: Facility, data: PlacementData, specs: list[WorkloadSpec],
+           factor: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Eligible (block, workload) pairs with tokens/s and USD/h per rack at each level, and domains per rack."""
     from twin.physics import ThroughputRangeError, tokens
 
@@ -373,7 +374,7 @@ def _only_system(data: PlacementData, spec: WorkloadSpec) -> str:
     return str(have.index[0])
 
 
-def _tier_catalog(cat, spec: WorkloadSpec):
+def _tier_catalog(cat: Any, spec: WorkloadSpec) -> tuple[Any, str]:
     """The catalog and tier id to read throughput at: a derived tier when the workload asks for more speed."""
     tier = cat.tier(spec.tier)
     want = spec.interactivity_tok_s_user
@@ -387,7 +388,8 @@ def _tier_catalog(cat, spec: WorkloadSpec):
     return cat.extend(extra), derived
 
 
-def _jobs(facility: Facility, data: PlacementData, specs: list[WorkloadSpec], factor: np.ndarray):
+def _jobs(facility: Facility, data: PlacementData, specs: list[WorkloadSpec],
+          factor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Tokens/s and USD/h of each training job as a whole, at each cap level (zeros for inference)."""
     from twin.physics import ThroughputRangeError, tokens
 

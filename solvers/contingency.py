@@ -17,6 +17,8 @@ minimum before it sheds one. Rows: every overloaded group within its live capaci
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -78,7 +80,7 @@ def recap(result: ContingencyScan, *, shed: str = "optimal", objective: str = "t
         return ContingencyScan(result.facility, net, out, vals, result.shed, result.base_overloads, table, recapped)
 
 
-def _levels(facility, net, vals):
+def _levels(facility: Any, net: Any, vals: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cap levels (fractions of TDP) shared by all blocks, and per block the kW and throughput factor at each."""
     from twin.physics import gpu
 
@@ -98,7 +100,9 @@ def _current_level(levels: np.ndarray, vals) -> np.ndarray:
     return np.abs(levels[None, :] - vals["cap_fraction"][:, None]).argmin(axis=1)
 
 
-def _solve(w, cap, live, vals, levels, kw_at, factor_at, now_factor, shed: str, objective: str):
+def _solve(w: np.ndarray, cap: np.ndarray, live: np.ndarray, vals: dict, levels: np.ndarray, kw_at: np.ndarray,
+           factor_at: np.ndarray, now_factor: np.ndarray, shed: str,
+           objective: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Best caps for the blocks behind overloaded rows: returns (racks capped, racks off, kept share) per block.
 
     Working racks take a cap level at or below their current one, or go off; idle racks stay idle or go off

@@ -159,7 +159,7 @@ def _network(facility: Facility, keys: pd.DataFrame | Sequence[str]) -> Network:
     for col in frame.columns:
         blocks[col] = frame.iloc[first][col].to_numpy()
 
-    def incidence(dev, rk, keep=None):
+    def incidence(dev: np.ndarray, rk: np.ndarray, keep: np.ndarray | None = None) -> sp.csr_matrix:
         d, b = (dev, codes[rk]) if keep is None else (dev[keep], codes[rk[keep]])
         m = sp.csr_matrix((np.ones(len(d)), (d, b)), shape=(n, n_blocks))
         m.data[:] = 1.0
