@@ -75,8 +75,7 @@ def solve_direct(lp: LinearProblem, *, time_limit: float = 60.0, mip_gap: float 
 
     t0 = time.perf_counter()
     a = lp.arrays()
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = _quiet_highs(highspy)
     h.setOptionValue("threads", 1)
     h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("mip_rel_gap", float(mip_gap))
@@ -113,6 +112,25 @@ def solve_direct(lp: LinearProblem, *, time_limit: float = 60.0, mip_gap: float 
     t3 = time.perf_counter()
     return Solution(status, x, objective, bound, _gap(objective, bound),
                     {"build_s": t1 - t0, "solve_s": t2 - t1, "extract_s": t3 - t2}, "direct")
+
+
+def _quiet_highs(highspy):
+    """A Highs instance with logging off; its constructor prints a banner to the C stdout, so that fd is
+    pointed at /dev/null while it runs (Python's sys.stdout is not what the C++ library writes to)."""
+    import os
+    import sys
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            h = highspy.Highs()
+            h.setOptionValue("output_flag", False)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    return h
 
 
 def _gap(objective: float, bound: float) -> float:
