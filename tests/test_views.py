@@ -292,3 +292,11 @@ def test_layout_is_reused_until_the_facility_changes():
     f.graph.nodes["ch-1"].update(x_m=40.0, y_m=-7.0)
     moved = layout(f)
     assert moved is not first and moved.devices.loc["ch-1", "x_m"] == 40.0
+
+
+def test_a_facility_without_racks_still_draws_its_halls_and_devices(tmp_path):
+    f = twin.Facility("empty")
+    f.add_device("grid", "grid", rating_kw=10)
+    f.add_hall("hall-a", width_m=10, depth_m=5, cooling="dlc")
+    image = np.asarray(Image.open(twin.render(f, tmp_path / "e.png", window_size=(300, 200))).convert("RGB"))
+    assert (image != 255).any(axis=2).mean() > 0.05

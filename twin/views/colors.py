@@ -87,6 +87,8 @@ def resolve(
     clim: tuple[float, float] | None = None,
 ) -> Coloring:
     """Look up `color_by` (state variable first, then rack column), pick time steps, fix the colour scale."""
+    if not len(racks):  # nothing to colour: halls and devices are still drawn
+        return Coloring(color_by, color_by, np.zeros((1, 0)), [None])
     if state is not None and color_by in state.data_vars:
         values, labels, units = _from_state(state, color_by, racks.index, time, animate, max_frames)
         source = "state"
