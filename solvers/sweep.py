@@ -302,13 +302,15 @@ def local_client(workers: int = DEFAULT_WORKERS) -> Any:
     """A `distributed.Client` on a new LocalCluster of `workers` processes, 1 thread each, no dashboard, and no
     statistical profiler (it costs ~10 % of the CPU of these Python-heavy tasks). Close `client.cluster` too."""
     import logging
+    import warnings
 
     import dask
     from distributed import Client, LocalCluster
 
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise TwinError(f"workers={workers!r} must be a whole number >= 1")
-    with dask.config.set({"distributed.worker.profile.enabled": False}):
+    with dask.config.set({"distributed.worker.profile.enabled": False}), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Port 8787 is already in use")   # its health page then takes a free port
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
                                silence_logs=logging.ERROR)
     return Client(cluster)

@@ -18,7 +18,7 @@ import twin
 from blueprints.parametric import ai_factory
 from solvers.fronts import front, non_dominated, plot
 from solvers.sweep import expand, local_client, to_dataset
-from twin.commands.sweep import parse_value
+from twin.commands.sweep import parse_value, read_table
 from twin.errors import TwinError
 from twin.io import to_node_link
 
@@ -175,6 +175,17 @@ def test_grid_and_table_expansion():
         expand([])
     assert parse_value("50") == 50 and parse_value("0.5") == 0.5 and parse_value("1e+5") == 1e5
     assert parse_value("false") is False and parse_value("gb200_nvl72+gb300_nvl72") == ["gb200_nvl72", "gb300_nvl72"]
+
+
+def test_scenario_tables_from_csv_and_yaml(tmp_path):
+    (tmp_path / "s.csv").write_text("grid_mw,system,verify\n50,gb200_nvl72+gb300_nvl72,false\n100,,true\n")
+    assert read_table(tmp_path / "s.csv") == [{"grid_mw": 50, "system": ["gb200_nvl72", "gb300_nvl72"], "verify": False},
+                                             {"grid_mw": 100, "verify": True}]
+    (tmp_path / "s.yaml").write_text("- {grid_mw: 50, climate: lulea}\n- {grid_mw: 100}\n")
+    assert read_table(tmp_path / "s.yaml") == [{"grid_mw": 50, "climate": "lulea"}, {"grid_mw": 100}]
+    (tmp_path / "bad.yaml").write_text("grid_mw: 50\n")
+    with pytest.raises(TwinError, match="list of mappings"):
+        read_table(tmp_path / "bad.yaml")
 
 
 def test_bad_parameters_fail_before_any_work(tmp_path):

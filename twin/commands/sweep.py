@@ -59,8 +59,8 @@ def read_table(path: Path) -> list[dict[str, Any]]:
         import pandas as pd
 
         frame = pd.read_csv(path)
-        return [{k: v.item() if hasattr(v, "item") else v for k, v in row.items() if not pd.isna(v)}
-                for row in frame.to_dict("records")]
+        return [{k: parse_value(v) if isinstance(v, str) else v.item() if hasattr(v, "item") else v
+                 for k, v in row.items() if not pd.isna(v)} for row in frame.to_dict("records")]
     from twin.io import parse_yaml, read_text
 
     rows, _ = parse_yaml(read_text(path), str(path))
@@ -79,7 +79,7 @@ def sweep(
     run: str = typer.Option("optimize", "--run", help="optimize or simulate"),
     out: Optional[Path] = typer.Option(None, "--out", help="Write results to this .nc file (finished scenarios go to OUT.parts/ and are reused)."),
     plot: Optional[Path] = typer.Option(None, "--plot", help="Save Pareto plots (PNG): tokens vs capex, revenue vs grid MW, $/Mtok vs interactivity."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="A dask scheduler address (tcp://host:8786); default: a local cluster."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="A dask scheduler address (tcp://host:8786), or 'serial' to run here without dask; default: a local cluster."),
     workers: int = typer.Option(2, "--workers", help="Worker processes of the local cluster."),
 ) -> None:
     """Run a base design over many scenarios (optimize or simulate) on dask; print one row per scenario."""
