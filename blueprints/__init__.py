@@ -67,17 +67,23 @@ def load(
     blueprint (a file with a `builder:` section) passes them to its builder instead where the builder
     takes them (`climate`, `grid_mw`, `system`, ...).
     """
+    from twin import blueprint
+    from twin.graph import bulk
     from twin.io import load as load_file
     from twin.io import parse_yaml, read_text
 
     file = path(str(name_or_path))
-    data = None
+    data = doc = None
     if file.suffix.lower() in (".yaml", ".yml"):
         data, doc = parse_yaml(read_text(file), str(file))
     if isinstance(data, dict) and "builder" in data:
         facility = _from_builder(data, doc, site)
     else:
-        facility = load_file(file, catalog=catalog)
+        if doc is not None:
+            with bulk():
+                facility = blueprint.read(data, doc, base_dir=file.parent, catalog=catalog)
+        else:
+            facility = load_file(file, catalog=catalog)
         facility.graph.graph.update(site)
     if catalog is not None:
         facility._catalog = catalog

@@ -50,10 +50,9 @@ def solved_facility(facility: Facility, data: DesignData, decisions: dict[str, d
     for hall, idx in racks.groupby("hall").groups.items():
         members = racks.loc[idx]
         heat = float(members["nameplate_kw"].sum())
-        if heat <= 0:
-            continue
         tech = out.catalog.cooling_tech(out.graph.nodes[hall]["cooling"])
-        liquid = float(np.average(members["liquid_fraction"], weights=members["nameplate_kw"]))
+        liquid = float(np.average(members["liquid_fraction"], weights=members["nameplate_kw"])) if heat > 0 \
+            else tech.liquid_heat_fraction
         add_cooling_plant(out, hall, list(idx), heat, liquid, tech.unit_kind, data.rejection[tech.id])
     _rerate_power(out)
     return out

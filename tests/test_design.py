@@ -192,3 +192,15 @@ def test_pareto_revenue_grows_with_the_capex_budget():
     revenue = [p.kpis["revenue_usd_per_year"] for p in plans]
     assert revenue == sorted(revenue) and revenue[-1] > revenue[0]
     assert all(p.kpis["capex_usd"] <= b * (1 + 1e-9) for p, b in zip(plans, budgets))
+
+
+def test_halls_left_empty_keep_their_cooling():
+    from blueprints.parametric import Sizing, ai_factory
+
+    site = ai_factory(grid_mw=12, sizing=Sizing(racks_per_row=5, rows_per_hall=2), cooling_options=["dlc"])
+    site.graph.graph["systems"] = ["gb200_nvl72"]
+    plan = solvers.optimize(site, "tokens", grid_mw=3)
+    racks = plan.facility.table("rack")
+    used = set(racks["hall"][racks["system"].notna()])
+    assert used and len(used) < len(set(racks["hall"]))      # some halls stay empty
+    assert check_plan(plan) == []

@@ -42,7 +42,15 @@ class Doc:
     """A parsed document plus where it came from, for messages like `hall.yaml:12: halls[0].rows.count: ...`."""
 
     origin: str
-    lines: dict[tuple, int] = field(default_factory=dict)
+    source: str | None = None
+    _lines: dict[tuple, int] | None = field(default=None, repr=False)
+
+    @property
+    def lines(self) -> dict[tuple, int]:
+        """Field path -> line, composed from the text only when a message needs it (that pass is slow)."""
+        if self._lines is None:
+            self._lines = line_map(self.source) if self.source is not None else {}
+        return self._lines
 
     def error(self, path: tuple, message: str, fix: str) -> BlueprintError:
         where = self.origin

@@ -32,7 +32,11 @@ def add_cooling_plant(
     rejection: Sequence[str],
     air_rejection: Sequence[str] = ("chiller_air_cooled",),
 ) -> list[str]:
-    """Add units and plant for `heat_kw` of rack heat in a hall and connect `racks` to every unit; returns units."""
+    """Add units and plant for `heat_kw` of rack heat in a hall and connect `racks` to every unit; returns units.
+
+    A hall with no heat yet (empty positions) still gets one unit and one plant unit per stage, so its racks
+    are cooled when they are filled.
+    """
     if unit_kind == "crah":
         streams = [("crah", 1.0, tuple(rejection))]
     else:
@@ -40,15 +44,15 @@ def add_cooling_plant(
         if liquid < 1.0:
             streams.append(("crah", 1.0 - liquid, tuple(air_rejection)))
     units: list[str] = []
-    for kind, share, chain in streams:
+    for index, (kind, share, chain) in enumerate(streams):
         load = heat_kw * share
-        if load <= 0:
+        if load <= 0 and index > 0:
             continue
         sinks = _chain(facility, hall, kind, chain, load)
         units += [
             facility.add_device(f"{hall}/{kind}-{i + 1}", kind, rating_kw=UNIT_KW[kind], rejects_to=sinks,
                                 group=f"{hall}/{kind}", redundancy="N+1")
-            for i in range(math.ceil(load / UNIT_KW[kind]) + 1)
+            for i in range(max(1, math.ceil(load / UNIT_KW[kind])) + 1)
         ]
     facility.connect_many([(rack, unit) for unit in units for rack in racks], "heat")
     return units
@@ -64,6 +68,6 @@ def _chain(facility: Facility, hall: str, unit_kind: str, chain: Sequence[str], 
         downstream = [
             facility.add_device(f"{hall}/{unit_kind}-{kind}-{i + 1}", kind, model=model, rating_kw=rating,
                                 rejects_to=downstream, group=f"{hall}/{unit_kind}-{kind}", redundancy="N+1")
-            for i in range(math.ceil(sized / rating) + 1)
+            for i in range(max(1, math.ceil(sized / rating)) + 1)
         ]
     return downstream
