@@ -300,3 +300,26 @@ def test_a_facility_without_racks_still_draws_its_halls_and_devices(tmp_path):
     f.add_hall("hall-a", width_m=10, depth_m=5, cooling="dlc")
     image = np.asarray(Image.open(twin.render(f, tmp_path / "e.png", window_size=(300, 200))).convert("RGB"))
     assert (image != 255).any(axis=2).mean() > 0.05
+
+
+def _projected_corners(facility, camera, bounds_of):
+    with scene(facility, "system", camera=camera, window_size=SIZE) as s:
+        s.screenshot()
+        x0, x1, y0, y1, z0, z1 = bounds_of(s.layout)
+        return s.project(np.array([(x, y, z) for x in (x0, x1) for y in (y0, y1) for z in (z0, z1)]))
+
+
+@pytest.mark.parametrize("camera", ["isometric", "plan", "hall:hall-a"])
+def test_camera_presets_frame_what_they_promise(camera):
+    import blueprints
+
+    f = blueprints.load("ai-factory-hall")
+    framed = (lambda lay: lay.hall_bounds("hall-a")) if camera.startswith("hall:") else (lambda lay: lay.bounds())
+    px = _projected_corners(f, camera, framed)
+    inside = (px[:, 0] >= 0) & (px[:, 0] < SIZE[0]) & (px[:, 1] >= 0) & (px[:, 1] < SIZE[1])
+    assert inside.all(), px
+    span = np.ptp(px, axis=0)
+    assert span[0] > 0.4 * SIZE[0] or span[1] > 0.4 * SIZE[1]  # and it fills a good part of the picture
+    if camera.startswith("hall:"):  # a close-up: the hall is drawn larger than in the whole-site view
+        site = _projected_corners(f, "isometric", lambda lay: lay.hall_bounds("hall-a"))
+        assert np.ptp(px[:, 0]) > 1.2 * np.ptp(site[:, 0])
