@@ -1,7 +1,7 @@
 """Benchmark: a 200-scenario design sweep (small parametric sites, optimize without the simulator check) as
 direct calls in one process, then through `solvers.sweep` on a LocalCluster of 1 and of 2 worker processes.
 
-Run: python benchmarks/bench_sweep.py [--repeat 1]
+Run: python benchmarks/bench_sweep.py [--rounds 3]
 Prints the wall time of each, the 2-vs-1-worker speed-up, and the per-scenario overhead of the sweep over a
 direct call (1 worker: the same work in a worker process, plus scheduling, transfer and the parts file).
 'scenario compute s' sums the time each scenario took inside its worker.
@@ -52,42 +52,43 @@ def on_cluster(workers: int, folder: Path) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeat", type=int, default=1, help="repeat each measurement; the best is kept")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of (direct, 1 worker, 2 workers); best kept")
     args = parser.parse_args()
     scenarios, _ = expand(GRID)
     n = len(scenarios)
     direct(scenarios[0])                                     # imports and catalog, as the workers' warm-up does
-    load0 = os.getloadavg()[0]
-    best_direct, reference = float("inf"), []
-    for _ in range(args.repeat):
+    best: dict[str, dict] = {}
+    print(f"{n} scenarios, {os.cpu_count()} CPUs; the machine is shared: 1-minute load average before each run")
+    print("| round | run | load before | cluster start s | warm-up s | wall s | ms per scenario | scenario compute s |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in range(1, args.rounds + 1):
+        load = os.getloadavg()[0]
         t = time.perf_counter()
         reference = [direct(s) for s in scenarios]
-        best_direct = min(best_direct, time.perf_counter() - t)
-    runs = {}
-    for workers in (1, 2):
-        for _ in range(args.repeat):
+        row = {"start": float("nan"), "warm": float("nan"), "sweep": time.perf_counter() - t, "ds": None}
+        runs = {"direct calls": row}
+        for workers in (1, 2):
+            load_w = os.getloadavg()[0]
             with tempfile.TemporaryDirectory() as tmp:
-                r = on_cluster(workers, Path(tmp))
-            if workers not in runs or r["sweep"] < runs[workers]["sweep"]:
-                runs[workers] = r
-    load1 = os.getloadavg()[0]
-    for workers, r in runs.items():                          # the sweep gives exactly the direct results
-        flat = r["ds"].stack(s=list(GRID)).transpose("s", ...)
-        assert (flat["status"].values == "ok").all(), workers
-        for k in COMPARED:
-            assert flat[k].values.tolist() == [float(ref[k]) for ref in reference], (workers, k)
-    print(f"{n} scenarios; load average {load0:.2f} before, {load1:.2f} after; {os.cpu_count()} CPUs")
-    print("| run | workers | cluster start s | warm-up s | wall s | ms per scenario | scenario compute s | speed-up vs 1 worker |")
-    print("|---|---|---|---|---|---|---|---|")
-    print(f"| direct calls, one process | - | - | - | {best_direct:.1f} | {1000 * best_direct / n:.0f} | - | - |")
-    for workers, r in runs.items():
-        print(f"| solvers.sweep | {workers} | {r['start']:.1f} | {r['warm']:.1f} | {r['sweep']:.1f} | "
-              f"{1000 * r['sweep'] / n:.0f} | {float(r['ds']['seconds'].sum()):.1f} | {runs[1]['sweep'] / r['sweep']:.2f}x |")
-    overhead = (runs[1]["sweep"] - best_direct) / n
-    handling = (runs[1]["sweep"] - float(runs[1]["ds"]["seconds"].sum())) / n
-    print(f"per-scenario overhead over a direct call (1 worker): {1000 * overhead:.1f} ms "
-          f"({100 * overhead / (best_direct / n):.1f} % of a scenario); of which outside the scenario's own "
-          f"compute (scheduling, transfer, parts file): {1000 * handling:.1f} ms")
+                runs[f"sweep, {workers} worker{'s' * (workers > 1)}"] = {**on_cluster(workers, Path(tmp)), "load": load_w}
+        row["load"] = load
+        for name, res in runs.items():
+            compute = float(res["ds"]["seconds"].sum()) if res["ds"] is not None else float("nan")
+            print(f"| {r} | {name} | {res['load']:.1f} | {res['start']:.1f} | {res['warm']:.1f} | {res['sweep']:.1f} | "
+                  f"{1000 * res['sweep'] / n:.0f} | {compute:.1f} |")
+            if res["ds"] is not None:                         # the sweep gives exactly the direct results
+                flat = res["ds"].stack(s=list(GRID)).transpose("s", ...)
+                assert (flat["status"].values == "ok").all(), name
+                for k in COMPARED:
+                    assert flat[k].values.tolist() == [float(ref[k]) for ref in reference], (name, k)
+            if name not in best or res["sweep"] < best[name]["sweep"]:
+                best[name] = res
+    one, two, plain = best["sweep, 1 worker"], best["sweep, 2 workers"], best["direct calls"]
+    handling = (one["sweep"] - float(one["ds"]["seconds"].sum())) / n
+    print(f"best of {args.rounds}: direct {plain['sweep']:.1f} s, 1 worker {one['sweep']:.1f} s, 2 workers "
+          f"{two['sweep']:.1f} s; speed-up 2 vs 1 worker {one['sweep'] / two['sweep']:.2f}x")
+    print(f"per-scenario overhead over a direct call (1 worker): {1000 * (one['sweep'] - plain['sweep']) / n:.1f} ms; "
+          f"outside the scenarios' own compute (scheduling, transfer, parts file): {1000 * handling:.1f} ms")
 
 
 if __name__ == "__main__":
