@@ -3,7 +3,8 @@
 A grid (`{"grid_mw": [50, 100], "climate": ["phoenix", "lulea"]}`) gives one dimension per parameter; a table
 (a list of dicts) gives a `scenario` dimension. KPIs are variables; `status` and `message` say, per scenario,
 whether it solved ('ok'), had no feasible design ('infeasible') or failed ('error'). With `out`, every finished
-scenario is written at once to `<out>.parts/` so that an interrupted sweep resumes where it stopped.
+scenario is written at once to `<out>.parts/` so that an interrupted sweep resumes where it stopped (a scenario
+lost with its worker is reported as an error but not written, so the next run tries it again).
 
 The default local cluster starts worker processes that import the calling script: in a script, call `sweep`
 under `if __name__ == "__main__":`.
@@ -112,7 +113,7 @@ def sweep(
     def finished(i: int, record: dict) -> None:
         record = {"scenario": _plain(merged[i]), **record}
         records[i] = record
-        if parts is not None:
+        if parts is not None and not record.get("retry"):
             _write_part(parts / f"{keys[i]}.json", record)
         if callback is not None:
             callback(record)
@@ -283,7 +284,7 @@ def _distributed(client: Any, workers: int, base: Any, todo: list[tuple[int, dic
             if future.status != "finished":   # e.g. a lost worker: that scenario fails, the sweep goes on
                 exc = record[1] if isinstance(record, tuple) else record      # (type, exception, traceback)
                 record = {"status": "error", "message": f"{type(exc).__name__}: {exc}", "kpis": {},
-                          "tokens_per_s_by_tier": {}, "seconds": float("nan")}
+                          "tokens_per_s_by_tier": {}, "seconds": float("nan"), "retry": True}
             finished(futures[future], record)
             advance()
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import os
 import uuid
 from pathlib import Path
 
@@ -130,6 +131,36 @@ def test_cli_prints_a_table_and_writes_results_and_plots(client, tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
     bad = CliRunner().invoke(app, ["sweep", "ai-factory-hall", "--param", "grid_mv=6"])
     assert bad.exit_code == 1 and "grid_mw" in bad.output
+
+
+def dying_builder(grid_mw: float, *, kill_switch: str):
+    """ai_factory, except that the 3 MW scenario kills its worker process while the kill-switch file exists."""
+    if grid_mw == 3 and Path(kill_switch).exists():
+        os._exit(1)
+    return ai_factory(grid_mw=grid_mw)
+
+
+@pytest.mark.slow
+def test_a_lost_worker_fails_its_scenarios_which_the_next_run_retries(client, tmp_path):
+    switch = tmp_path / "kill"
+    switch.touch()
+    builder = functools.partial(dying_builder, kill_switch=str(switch))
+    out = tmp_path / "s.nc"
+    scheduler = client.cluster.scheduler
+    allowed, scheduler.allowed_failures = scheduler.allowed_failures, 0   # give up on the first death
+    try:
+        ds = solvers.sweep(builder, {"grid_mw": [2, 3, 4]}, client=client, out=out, verify=False, progress=False)
+    finally:
+        scheduler.allowed_failures = allowed
+    status = ds["status"].values.tolist()
+    assert status[1] == "error" and "KilledWorker" in str(ds["message"].values[1])
+    assert "ok" in status            # a scenario queued on the same worker may go down with it, not all of them
+    lost = [m for m in ds["message"].values if m]
+    assert all("KilledWorker" in m for m in lost)
+    client.wait_for_workers(2, timeout=60)                                 # the nanny restarts the worker
+    switch.unlink()
+    again = solvers.sweep(builder, {"grid_mw": [2, 3, 4]}, client=client, out=out, verify=False, progress=False)
+    assert again.attrs["computed"] == len(lost) and (again["status"] == "ok").all()
 
 
 # ---------------------------------------------------------------------------------------- no cluster needed
