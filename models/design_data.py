@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from twin.errors import InfeasibleDesign, did_you_mean
+from twin.errors import BlueprintError, InfeasibleDesign, did_you_mean
 from twin.graph import DEVICE_KINDS
 
 if TYPE_CHECKING:
@@ -109,8 +109,13 @@ def design_data(
     climate = facility.climate or "temperate"
     db = float(site.get("design_ambient_c") or weather.design_ambient_c(climate))
     wb = float(site.get("design_wet_bulb_c") or weather.climate_info(climate).get("cooling_mcwb_0_4_c") or db - 8.0)
-    workload = workload if workload is not None else tokens.Workload(**(site.get("workload") or {})) \
-        if isinstance(site.get("workload"), dict) else (workload or tokens.Workload())
+    if workload is None:
+        own = site.get("workload")
+        try:
+            workload = tokens.Workload(**own) if isinstance(own, dict) else tokens.Workload()
+        except TypeError as exc:
+            raise BlueprintError(f"site.workload: {exc}; use the fields of twin.physics.tokens.Workload "
+                                 "(llm, precision, isl, osl, kind, tier_mix, params_b, mfu)") from None
 
     halls = _hall_classes(facility)
     coolings = sorted({c for h in halls for c in h.coolings})
