@@ -5,7 +5,11 @@ The builders in `blueprints.parametric` choose what to lay out; this module plac
 - `2N`: per hall two MV transformers and two double-conversion UPSs (A and B sides), two busways per row;
 - `N+1`: per hall N+1 MV transformers into a switchboard, N+1 UPS modules, one busway per row fed by all
   modules (the usual colocation/enterprise topology);
+- `N`: per hall one MV transformer and one UPS, one busway per row (no redundancy);
 - `dc_800v`: as 2N, with 800 VDC rectifier systems (catalog `dc_800v`) in place of the AC UPSs.
+
+The UPS stage is chosen by `ups` (UPS_MODELS): double conversion (default), eco mode, 800 VDC
+rectifiers, or none (busways fed by the transformers).
 """
 
 from __future__ import annotations
@@ -17,7 +21,10 @@ from twin.errors import BlueprintError
 from twin.facility import Facility
 from twin.plant import add_cooling_plant
 
-POWER_CHAINS = ("2N", "N+1", "dc_800v")
+POWER_CHAINS = ("2N", "N+1", "N", "dc_800v")
+UPS_MODELS: dict[str, str | None] = {"double_conversion": "ups_double_conversion", "eco": "ups_eco",
+                                     "dc_800v": "dc_800v", "none": None}
+"""The `ups=` choices of the builders and the catalog equipment each stands for (None: no UPS stage)."""
 MODULE_KW = {"transformer": 5000.0, "ups": 2500.0}
 """Assumption: N+1 module sizes (5 MVA MV transformers, 2.5 MW UPS frames, common catalogue sizes);
 only the number of modules depends on them."""
@@ -44,6 +51,7 @@ class Cooling:
     rejection: tuple[str, ...]
     air_rejection: tuple[str, ...] = ("chiller_air_cooled",)
     options: tuple[str, ...] | None = None   # the hall's `cooling_options` (None: any catalog technology)
+    supply_c: tuple[tuple[str, float], ...] = ()  # (unit kind, facility water °C) overriding the technology's
 
 
 def check_grid(builder: str, grid_mw: Any) -> float:
@@ -66,12 +74,17 @@ def lay_out(
     nodes: int | None,
     power_cap_w: float | None,
     power: str = "2N",
+    ups: str = "double_conversion",
     sizing: Sizing = Sizing(),
 ) -> Facility:
     """Add grid, substations and `total` rack positions in halls of `sizing`, each hall with its power chain
     and cooling plant sized for `rack_kw` per position; racks hold `system` (None: empty positions)."""
     if power not in POWER_CHAINS:
         raise BlueprintError(f"power chain {power!r} is not one of {list(POWER_CHAINS)}")
+    if ups not in UPS_MODELS:
+        raise BlueprintError(f"ups={ups!r} is not one of {list(UPS_MODELS)}")
+    if power == "dc_800v":
+        power, ups = "2N", "dc_800v"
     if total < 1:
         raise BlueprintError(f"{facility.name}: a {grid_mw:g} MW grid limit leaves room for no {rack_kw:g} kW rack; "
                              "raise grid_mw or pick a smaller rack")
@@ -91,7 +104,8 @@ def lay_out(
         rows = math.ceil(count / sizing.racks_per_row)
         hall = f"hall-{h + 1:02d}"
         hall_kw = count * rack_kw * sizing.margin
-        row_feeds = _hall_power(facility, hall, f"sub-{h // sizing.halls_per_substation + 1}", hall_kw, power)
+        row_feeds = _hall_power(facility, hall, f"sub-{h // sizing.halls_per_substation + 1}", hall_kw, power,
+                                UPS_MODELS[ups])
         x0, y0 = (h % 10) * (hall_width + 10), (h // 10) * (hall_depth + 10)
         facility.add_hall(hall, x_m=x0, y_m=y0, width_m=hall_width, depth_m=hall_depth, cooling=cooling.tech, **extra)
         hall_racks: list[str] = []
@@ -103,35 +117,41 @@ def lay_out(
                 facility.populate(racks, system, nodes=nodes, power_cap_w=power_cap_w)
             hall_racks += racks
         add_cooling_plant(facility, hall, hall_racks, hall_kw, liquid, unit_kind, list(cooling.rejection),
-                          list(cooling.air_rejection))
+                          list(cooling.air_rejection), supply_c=dict(cooling.supply_c))
     return facility
 
 
-def _hall_power(facility: Facility, hall: str, sub: str, hall_kw: float, power: str):
+def _hall_power(facility: Facility, hall: str, sub: str, hall_kw: float, power: str, ups_model: str | None):
     """Add a hall's power chain below substation `sub`; return a function adding a row's feeds."""
-    if power == "N+1":
-        n_tx = math.ceil(hall_kw / MODULE_KW["transformer"]) + 1
+    stage = "dc" if ups_model == "dc_800v" else "ups"
+    if power in ("N+1", "N"):
+        spare = 1 if power == "N+1" else 0
+        extra = {"group": f"{hall}/tx", "redundancy": power} if spare else {}
+        n_tx = math.ceil(hall_kw / MODULE_KW["transformer"]) + spare
         tx = [facility.add_device(f"{hall}/tx-{i + 1}", "transformer", model="transformer_mv",
-                                  rating_kw=hall_kw / (n_tx - 1), fed_by=[sub], group=f"{hall}/tx", redundancy="N+1")
+                                  rating_kw=hall_kw / (n_tx - spare), fed_by=[sub], **extra)
               for i in range(n_tx)]
-        swbd = facility.add_device(f"{hall}/swbd", "switchboard", model="switchboard", rating_kw=hall_kw, fed_by=tx)
-        n_ups = math.ceil(hall_kw / MODULE_KW["ups"]) + 1
-        ups = [facility.add_device(f"{hall}/ups-{i + 1}", "ups", model="ups_double_conversion",
-                                   rating_kw=hall_kw / (n_ups - 1), fed_by=[swbd], group=f"{hall}/ups", redundancy="N+1")
-               for i in range(n_ups)]
-        return lambda row, kw: [facility.add_device(f"{row}/busway", "busway", rating_kw=kw, fed_by=ups)]
-    stage, model = ("dc", "dc_800v") if power == "dc_800v" else ("ups", "ups_double_conversion")
+        feeds = [facility.add_device(f"{hall}/swbd", "switchboard", model="switchboard", rating_kw=hall_kw, fed_by=tx)]
+        if ups_model is not None:
+            n_ups = math.ceil(hall_kw / MODULE_KW["ups"]) + spare
+            extra = {"group": f"{hall}/{stage}", "redundancy": power} if spare else {}
+            feeds = [facility.add_device(f"{hall}/{stage}-{i + 1}", "ups", model=ups_model,
+                                         rating_kw=hall_kw / (n_ups - spare), fed_by=feeds, **extra)
+                     for i in range(n_ups)]
+        return lambda row, kw: [facility.add_device(f"{row}/busway", "busway", rating_kw=kw, fed_by=feeds)]
     for side in "ab":
         facility.add_device(f"{hall}/tx-{side}", "transformer", model="transformer_mv", rating_kw=hall_kw,
                             fed_by=[sub], group=f"{hall}/tx", redundancy="2N")
-        facility.add_device(f"{hall}/{stage}-{side}", "ups", model=model, rating_kw=hall_kw,
-                            fed_by=[f"{hall}/tx-{side}"], group=f"{hall}/{stage}", redundancy="2N")
+        if ups_model is not None:
+            facility.add_device(f"{hall}/{stage}-{side}", "ups", model=ups_model, rating_kw=hall_kw,
+                                fed_by=[f"{hall}/tx-{side}"], group=f"{hall}/{stage}", redundancy="2N")
+    top = stage if ups_model is not None else "tx"
 
     def two_busways(row: str, kw: float) -> list[str]:
-        return [facility.add_device(f"{row}/busway-{side}", "busway", rating_kw=kw, fed_by=[f"{hall}/{stage}-{side}"],
+        return [facility.add_device(f"{row}/busway-{side}", "busway", rating_kw=kw, fed_by=[f"{hall}/{top}-{side}"],
                                     group=f"{row}/busways", redundancy="2N") for side in "ab"]
 
     return two_busways
 
 
-__all__ = ["POWER_CHAINS", "MODULE_KW", "Sizing", "Cooling", "check_grid", "lay_out"]
+__all__ = ["POWER_CHAINS", "UPS_MODELS", "MODULE_KW", "Sizing", "Cooling", "check_grid", "lay_out"]

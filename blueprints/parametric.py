@@ -18,7 +18,8 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-from blueprints.layout import Cooling, Sizing, check_grid, lay_out
+from blueprints.layout import UPS_MODELS, Cooling, Sizing, check_grid, lay_out
+from twin.errors import BlueprintError
 from twin.facility import Facility
 from twin.graph import HEAT_KINDS, bulk
 from twin.plant import add_cooling_plant
@@ -35,6 +36,33 @@ DATACENTER_SYSTEMS = ("h200_hgx8", "b200_hgx8", "b300_hgx8", "mi300x_8gpu", "mi3
 """What an AI datacenter buys: 8-GPU servers that rent by the GPU-hour and run any workload."""
 FACTORY_SYSTEMS = ("gb200_nvl72", "gb300_nvl72")
 RUBIN_SYSTEMS = ("vera_rubin_nvl72", "rubin_ultra_nvl576")
+AIR_REJECTIONS: dict[str, tuple[str, ...]] = {
+    "chiller": ("chiller_air_cooled",),
+    "dry_cooler": ("dry_cooler",),
+    "tower": ("cooling_tower",),
+    "chiller_tower": ("chiller_water_cooled", "cooling_tower"),
+}
+"""`air_rejection=` choices for the residual air heat of liquid-cooled halls (CRAHs / fan walls): an
+air-cooled chiller (default), chiller-less dry coolers or cooling towers, or water-cooled chillers on towers."""
+
+
+def _air_chain(builder: str, air_rejection: str | Sequence[str]) -> tuple[str, ...]:
+    if isinstance(air_rejection, str):
+        if air_rejection not in AIR_REJECTIONS:
+            raise BlueprintError(f"{builder}: air_rejection={air_rejection!r} is not one of {list(AIR_REJECTIONS)} "
+                                 "(or a list of catalog heat-rejection ids)")
+        return AIR_REJECTIONS[air_rejection]
+    return tuple(air_rejection)
+
+
+def _supply(facility_water_c: float | None, air_water_c: float | None, unit_kind: str) -> tuple[tuple[str, float], ...]:
+    """Facility water temperatures the units ask for, where the caller sets them."""
+    out = []
+    if facility_water_c is not None:
+        out.append((unit_kind, float(facility_water_c)))
+    if air_water_c is not None:
+        out.append(("crah", float(air_water_c)))
+    return tuple(out)
 
 
 def ai_factory(
@@ -45,23 +73,41 @@ def ai_factory(
     climate: str = "phoenix",
     nodes: int | None = None,
     power_cap_w: float | None = None,
-    heat_rejection: str = "dry_cooler",
+    heat_rejection: str | Sequence[str] = "dry_cooler",
     power: str = "2N",
+    ups: str = "double_conversion",
+    air_rejection: str | Sequence[str] = "chiller",
+    facility_water_c: float | None = None,
+    air_water_c: float | None = None,
     cooling_options: Sequence[str] | None = None,
     name: str | None = None,
     sizing: Sizing = Sizing(),
 ) -> Facility:
     """A site filled with identical racks up to the grid limit: 2N power to every row, N+1 cooling per hall.
 
-    heat_rejection: catalog heat-rejection id for the technology's own stream (residual air goes to
-    air-cooled chillers). power: '2N' (AC UPS) or 'dc_800v'. cooling_options: the halls' allowed cooling
-    technologies for the optimizer (None: any).
+    heat_rejection: catalog heat-rejection id (or chain) for the technology's own stream. power: redundancy
+    '2N', 'N+1' or 'N' ('dc_800v' = 2N with ups='dc_800v'). ups: 'double_conversion', 'eco', 'dc_800v'
+    (800 VDC rectifiers; vendor-claim figures) or 'none'. air_rejection: where residual air heat goes,
+    'chiller' (air-cooled), 'dry_cooler', 'tower' or 'chiller_tower' (see AIR_REJECTIONS). facility_water_c /
+    air_water_c: facility water the liquid units / CRAHs ask of their plant (default: the technology's).
+    cooling_options: the halls' allowed cooling technologies for the optimizer (None: any).
+
+    A chiller-less warm-water site with low-loss power:
+    `ai_factory(20, system="gb300_nvl72", ups="eco", air_rejection="dry_cooler", climate="lulea")`.
     """
     grid_mw = check_grid("ai_factory", grid_mw)
+    air = _air_chain("ai_factory", air_rejection)
+    chain = (heat_rejection,) if isinstance(heat_rejection, str) else tuple(heat_rejection)
+    tech = cooling
     with bulk():
         facility = Facility(name or f"ai-factory-{grid_mw:g}mw", grid_limit_mw=grid_mw, climate=climate)
-        return _fill(facility, grid_mw, system, nodes, power_cap_w, sizing, power,
-                     Cooling(cooling, (heat_rejection,), options=None if cooling_options is None else tuple(cooling_options)))
+        unit_kind = facility.catalog.cooling_tech(tech).unit_kind
+        _fill(facility, grid_mw, system, nodes, power_cap_w, sizing, power,
+              Cooling(tech, chain, air, options=None if cooling_options is None else tuple(cooling_options),
+                      supply_c=_supply(facility_water_c, air_water_c, unit_kind)), ups=ups)
+    if air != AIR_REJECTIONS["chiller"]:
+        facility.graph.graph["air_heat_rejection"] = list(air)
+    return facility
 
 
 def ai_datacenter(
@@ -73,6 +119,9 @@ def ai_datacenter(
     cooling_options: Sequence[str] = ("air", "rdhx", "dlc"),
     climate: str = "ashburn",
     power_cap_w: float | None = None,
+    power: str = "N+1",
+    ups: str = "double_conversion",
+    chilled_water_c: float | None = None,
     systems: Sequence[str] = DATACENTER_SYSTEMS,
     name: str | None = None,
     sizing: Sizing = Sizing(),
@@ -80,14 +129,17 @@ def ai_datacenter(
     """An AI datacenter: 8-GPU servers in 40-120 kW racks, rear doors (or hybrid direct-to-chip) on chilled
     water from water-cooled chillers and towers, N+1 transformers and UPS modules, billed per GPU-hour.
 
-    Sets the site attributes the optimizer and `solvers.compare` read: `billing: gpu_hours`,
-    `framing: ai-datacenter`, `systems`, and `heat_rejection_<tech>` (chilled water for every technology).
+    power / ups: redundancy and UPS stage as for `ai_factory`. chilled_water_c: chilled-water supply the
+    CRAHs ask for (default the catalog `air` technology's 14 °C). Sets the site attributes the optimizer and
+    `solvers.compare` read: `billing: gpu_hours`, `framing: ai-datacenter`, `systems`, and
+    `heat_rejection_<tech>` (chilled water for every technology).
     """
     grid_mw = check_grid("ai_datacenter", grid_mw)
     with bulk():
         facility = Facility(name or f"ai-datacenter-{grid_mw:g}mw", grid_limit_mw=grid_mw, climate=climate)
-        _fill(facility, grid_mw, system, nodes, power_cap_w, sizing, "N+1",
-              Cooling(cooling, CHILLED_WATER, CHILLED_WATER, tuple(cooling_options)))
+        _fill(facility, grid_mw, system, nodes, power_cap_w, sizing, power,
+              Cooling(cooling, CHILLED_WATER, CHILLED_WATER, tuple(cooling_options),
+                      supply_c=_supply(None, chilled_water_c, "crah")), ups=ups)
     facility.graph.graph.update(framing="ai-datacenter", billing="gpu_hours", systems=list(systems),
                                 **{f"heat_rejection_{c}": list(CHILLED_WATER) for c in cooling_options})
     return facility
@@ -144,7 +196,7 @@ def retrofit(
 
 
 def _fill(facility: Facility, grid_mw: float, system: str, nodes: int | None, power_cap_w: float | None,
-          sizing: Sizing, power: str, cooling: Cooling) -> Facility:
+          sizing: Sizing, power: str, cooling: Cooling, ups: str = "double_conversion") -> Facility:
     """Lay out identical `system` racks up to the grid limit at the assumed design PUE of the cooling."""
     spec = facility.catalog.system(system)
     tech = facility.catalog.cooling_tech(cooling.tech)
@@ -153,7 +205,7 @@ def _fill(facility: Facility, grid_mw: float, system: str, nodes: int | None, po
     rack_kw = float(spec.rack_power_kw(nodes, cap))
     total = int(grid_mw * 1000 / ASSUMED_PUE.get(cooling.tech, 1.3) // rack_kw)
     return lay_out(facility, grid_mw, total, rack_kw, cooling, liquid_fraction(tech, spec), tech.unit_kind,
-                   system=system, nodes=nodes, power_cap_w=power_cap_w, power=power, sizing=sizing)
+                   system=system, nodes=nodes, power_cap_w=power_cap_w, power=power, ups=ups, sizing=sizing)
 
 
 def _convert_to_dlc(facility: Facility, grid_mw: float, system: str, margin: float) -> None:
@@ -188,4 +240,4 @@ BUILDERS = {"ai_factory": ai_factory, "ai_datacenter": ai_datacenter, "rubin_fac
             "retrofit": retrofit}
 """Builders a blueprint file may name in its `builder:` section."""
 
-__all__ = ["ASSUMED_PUE", "BUILDERS", "Sizing", "ai_factory", "ai_datacenter", "rubin_factory", "retrofit"]
+__all__ = ["AIR_REJECTIONS", "ASSUMED_PUE", "BUILDERS", "UPS_MODELS", "Sizing", "ai_factory", "ai_datacenter", "rubin_factory", "retrofit"]

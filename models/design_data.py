@@ -168,7 +168,8 @@ def design_data(
             lf = liquid_fraction(tech, spec)
             liquid[i, j] = lf
             heat_liquid, heat_air = (0.0, 1.0) if tech.unit_kind == "crah" else (lf, 1.0 - lf)
-            r = cooling_phys.cooling_power_kw(cat, c, list(rejection[c]), heat_liquid, heat_air, db, wb)
+            r = cooling_phys.cooling_power_kw(cat, c, list(rejection[c]), heat_liquid, heat_air, db, wb,
+                                              air_heat_rejection=site.get("air_heat_rejection"))
             cool_kw[i, j] = float(r["units_kw"]) + float(r["plant_kw"])
             water[i, j] = float(r["water_l_per_h"])
     if not compatible.any():

@@ -144,7 +144,8 @@ def test_eco_mode_beats_double_conversion_and_input_power_is_consistent():
     assert np.all(eco.efficiency(x) > dc.efficiency(x))
     assert dc.input_power(500.0, 1000.0) == pytest.approx(500.0 / dc.efficiency(0.5))
     assert dc.input_power(0.0, 1000.0) == pytest.approx(10.0)  # no-load loss
-    assert dc.efficiency(2.0) == dc.efficiency(1.0)  # clamped
+    # three loss terms (1 % of rating + 2 % of load + 1 % load^2/rating), also past the rating
+    assert dc.input_power(2000.0, 1000.0) == pytest.approx(2000.0 + 10.0 + 40.0 + 40.0)
 
 
 @pytest.mark.parametrize("cid", ["measured_default", "vendor_claim"])

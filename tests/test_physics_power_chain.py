@@ -54,3 +54,34 @@ def test_default_models_and_errors(cat):
         chain_losses(cat, [Stage("pdu", 100)], -1.0)
     with pytest.raises(PhysicsError, match="members"):
         chain_losses(cat, [Stage("pdu", 100, 0)], 1.0)
+
+
+def test_transformer_is_no_load_plus_square_law(cat):
+    """P0 + Pk x^2 (DOE 2016 minimum 99.28 % at 35 % load): the loss at any load from its two terms."""
+    tx = cat.equipment("transformer_mv")
+    p0, pk = tx.fixed_loss_fraction, tx.load_loss_fraction
+    x = np.array([0.0, 0.2, 0.35, 0.7, 1.0])
+    losses = tx.input_power(x * 2000.0, 2000.0) - x * 2000.0
+    assert np.allclose(losses, 2000.0 * (p0 + pk * x**2))
+    assert tx.efficiency(0.35) == pytest.approx(0.9928, abs=5e-5)
+    # part load costs more per kW: half a transformer's load loses a larger share than at 35-100 %
+    assert tx.efficiency(0.1) < tx.efficiency(0.35) > tx.efficiency(1.0)
+
+
+def test_loss_form_is_terms_or_curve_not_both(tmp_path):
+    from twin.errors import CatalogError
+
+    path = tmp_path / "both.yaml"
+    path.write_text("""power_equipment:
+  - id: my_ups
+    name: both forms
+    source: https://example.org/datasheet
+    evidence: vendor_spec
+    kind: ups
+    efficiency_curve: [[0.1, 0.9], [1.0, 0.96]]
+    fixed_loss_fraction: 0.01
+    load_loss_fraction: 0.01
+    capex_usd_per_kw: 400
+""")
+    with pytest.raises(CatalogError, match="not both"):
+        default_catalog().extend(path)

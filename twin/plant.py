@@ -31,11 +31,14 @@ def add_cooling_plant(
     unit_kind: str,
     rejection: Sequence[str],
     air_rejection: Sequence[str] = ("chiller_air_cooled",),
+    *,
+    supply_c: dict[str, float] | None = None,
 ) -> list[str]:
     """Add units and plant for `heat_kw` of rack heat in a hall and connect `racks` to every unit; returns units.
 
     A hall with no heat yet (empty positions) still gets one unit and one plant unit per stage, so its racks
-    are cooled when they are filled.
+    are cooled when they are filled. supply_c: facility water temperature (°C) per unit kind ({"cdu": 32,
+    "crah": 18}) the units ask of their plant, instead of their technology's `facility_supply_c`.
     """
     if unit_kind == "crah":
         streams = [("crah", 1.0, tuple(rejection))]
@@ -49,9 +52,10 @@ def add_cooling_plant(
         if load <= 0 and index > 0:
             continue
         sinks = _chain(facility, hall, kind, chain, load)
+        own = {"facility_supply_c": float(supply_c[kind])} if supply_c and kind in supply_c else {}
         units += [
             facility.add_device(f"{hall}/{kind}-{i + 1}", kind, rating_kw=UNIT_KW[kind], rejects_to=sinks,
-                                group=f"{hall}/{kind}", redundancy="N+1")
+                                group=f"{hall}/{kind}", redundancy="N+1", **own)
             for i in range(max(1, math.ceil(load / UNIT_KW[kind])) + 1)
         ]
     facility.connect_many([(rack, unit) for unit in units for rack in racks], "heat")

@@ -169,35 +169,64 @@ def _interp(x: Any, points: tuple[tuple[float, float], ...]) -> Any:
 
 @dataclass(frozen=True, kw_only=True)
 class PowerEquipment(Entry):
-    """A power-chain stage with a load-dependent efficiency (P_out / P_in) and a no-load loss."""
+    """A power-chain stage: losses as no-load + proportional + square-law terms, or an efficiency curve.
+
+    Loss terms (fractions of the rating R, at output P): loss = P0 R + b P + Pk P^2 / R, the reduced-order
+    form of reference/cooling_physics.yaml (transformers: P0 + Pk x^2; UPS: three terms). An entry gives
+    either `load_loss_fraction` (with `fixed_loss_fraction` = P0 and optional `proportional_loss_fraction`)
+    or an `efficiency_curve` of measured points.
+    """
 
     kind: str
-    efficiency_curve: tuple[tuple[float, float], ...]
+    efficiency_curve: tuple[tuple[float, float], ...] | None
     fixed_loss_fraction: float
+    proportional_loss_fraction: float | None
+    load_loss_fraction: float | None
     capex_usd_per_kw: float
 
     SECTION: ClassVar[str] = "power_equipment"
     SCHEMA: ClassVar[dict[str, Spec]] = {
         "kind": choice("transformer", "ups", "switchboard", "busway", "pdu", "psu", "dc_800v"),
-        "efficiency_curve": Spec("curve", 0.5, 1.0),
+        "efficiency_curve": Spec("curve", 0.5, 1.0, optional=True),
         "fixed_loss_fraction": num(0, 0.2),
+        "proportional_loss_fraction": num(0, 0.2, optional=True),
+        "load_loss_fraction": num(0, 0.2, optional=True),
         "capex_usd_per_kw": num(0, 100_000),
     }
 
+    @property
+    def has_loss_terms(self) -> bool:
+        return self.load_loss_fraction is not None
+
+    def loss_fraction(self, load_fraction: Any) -> Any:
+        """Loss per unit of rating at an output load fraction x (terms form): P0 + b x + Pk x^2."""
+        x = np.asarray(load_fraction, dtype=float)
+        out = self.fixed_loss_fraction + (self.proportional_loss_fraction or 0.0) * x + self.load_loss_fraction * x * x
+        return float(out) if np.ndim(out) == 0 else out
+
     def efficiency(self, load_fraction: Any) -> Any:
-        """Total efficiency at an output load fraction: linear interpolation, clamped at the ends."""
-        return _interp(load_fraction, self.efficiency_curve)
+        """Total efficiency P_out / P_in at an output load fraction (curve: interpolated and clamped)."""
+        if not self.has_loss_terms:
+            return _interp(load_fraction, self.efficiency_curve)
+        x = np.asarray(load_fraction, dtype=float)
+        loss = np.asarray(self.loss_fraction(x))
+        out = np.divide(x, x + loss, out=np.zeros(np.broadcast(x, loss).shape), where=x + loss > 0)
+        return float(out) if np.ndim(out) == 0 else out
 
     def input_power(self, p_out: Any, rating: Any) -> Any:
         """Input power for output `p_out` on a stage rated `rating` (same units); vectorized.
 
-        The curve already contains the no-load loss, which is only the floor at light load:
+        Terms: P_in = P_out + (P0 R + b P_out + Pk P_out^2 / R). Curve: the curve already contains the
+        no-load loss, which is only the floor at light load:
         P_in = max(P_out / efficiency(P_out / rating), P_out + fixed_loss_fraction * rating).
         """
         p = np.asarray(p_out, dtype=float)
         r = np.asarray(rating, dtype=float)
         x = np.divide(p, r, out=np.zeros(np.broadcast(p, r).shape), where=r > 0)
-        out = np.maximum(p / np.asarray(self.efficiency(x)), p + self.fixed_loss_fraction * r)
+        if self.has_loss_terms:
+            out = p + r * np.asarray(self.loss_fraction(x))
+        else:
+            out = np.maximum(p / np.asarray(self.efficiency(x)), p + self.fixed_loss_fraction * r)
         return float(out) if np.ndim(out) == 0 else out
 
 

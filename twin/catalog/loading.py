@@ -12,7 +12,9 @@ from typing import Any, Mapping
 
 import yaml
 
-from twin.catalog.entries import ENTRY_TYPES, EVIDENCE_TAGS, Entry, HeatRejection, PowerCapCurve, Spec, System
+from twin.catalog.entries import (
+    ENTRY_TYPES, EVIDENCE_TAGS, Entry, HeatRejection, PowerCapCurve, PowerEquipment, Spec, System,
+)
 from twin.errors import CatalogError, did_you_mean
 
 THROUGHPUT = "throughput"
@@ -221,6 +223,9 @@ def check_entry(entry: Entry, where: Any) -> None:
         if entry.kind == "chiller" and not all(given):
             missing = cop_fields[given.index(False)]
             raise CatalogError(f"{where(missing)}: a chiller needs {', '.join(cop_fields)}")
+    if isinstance(entry, PowerEquipment) and (entry.efficiency_curve is None) == (entry.load_loss_fraction is None):
+        raise CatalogError(f"{where('load_loss_fraction')}: give either loss terms (fixed_loss_fraction, "
+                           "load_loss_fraction, optional proportional_loss_fraction) or an efficiency_curve, not both")
     if isinstance(entry, PowerCapCurve):
         _check_cap_curve(entry, where)
 
