@@ -19,6 +19,7 @@ import math
 from typing import Sequence
 
 from blueprints.layout import UPS_MODELS, Cooling, Sizing, check_grid, lay_out
+from twin import limits
 from twin.errors import BlueprintError
 from twin.facility import Facility
 from twin.graph import HEAT_KINDS, bulk
@@ -204,6 +205,8 @@ def _fill(facility: Facility, grid_mw: float, system: str, nodes: int | None, po
     cap = spec.gpu_tdp_w if power_cap_w is None else power_cap_w
     rack_kw = float(spec.rack_power_kw(nodes, cap))
     total = int(grid_mw * 1000 / ASSUMED_PUE.get(cooling.tech, 1.3) // rack_kw)
+    limits.check_nodes(len(facility.graph) + total * (1 + spec.gpus_per_rack(nodes)),
+                       what=f"a {grid_mw:g} MW site of {total:,} {system} racks")
     return lay_out(facility, grid_mw, total, rack_kw, cooling, liquid_fraction(tech, spec), tech.unit_kind,
                    system=system, nodes=nodes, power_cap_w=power_cap_w, power=power, ups=ups, sizing=sizing)
 

@@ -1,12 +1,18 @@
-"""Shared fixtures: a small hand-sized facility that is valid by construction."""
+"""Shared fixtures: a small hand-sized facility that is valid by construction; a suite-wide size bound."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
 from twin import Facility
 
 RACKS = 4
+TEST_MAX_NODES = 1_500_000
+"""No test means to build more than a 1 GW site (~560k graph nodes): anything bigger is refused before it is
+built (`twin.limits`). Set through the environment so dask workers started by tests inherit it."""
+os.environ.setdefault("TWIN_MAX_NODES", str(TEST_MAX_NODES))
 
 
 def small_facility(system: str = "gb200_nvl72", cooling: str = "dlc", ups_kw: float = 1000.0) -> Facility:

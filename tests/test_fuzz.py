@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import blueprints
-from twin import TwinError
+from twin import TwinError, limits
 
 BASE = yaml.safe_load(blueprints.path("ai-factory-hall").read_text())
 JUNK = st.one_of(
@@ -38,11 +38,16 @@ def at(data, path):
     return data
 
 
+FUZZ_MAX_NODES = 20_000
+"""The base hall is ~4,700 nodes: a fuzzed count may grow it a few times, never to gigabytes."""
+
+
 def load_text(tmp_path, text: str | bytes) -> None:
     path = tmp_path / "fuzzed.yaml"
     path.write_bytes(text if isinstance(text, bytes) else text.encode())
     try:
-        blueprints.load(path)
+        with limits.bounded(max_nodes=FUZZ_MAX_NODES):
+            blueprints.load(path)
     except TwinError:
         pass
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from twin import limits
 from twin.errors import TwinError, did_you_mean
 from twin.facility import RACK_DEFAULTS, SITE, Facility
 from twin.fields import Doc
@@ -154,6 +155,7 @@ def _row_template(facility: Facility, doc: Doc, t: dict, hall: str, geometry: di
     redundancy = doc.text(t, "busway_redundancy", path)
     rack_units = [doc.mapping(u, path + ("rack_units", i), RACK_UNIT_KEYS)
                   for i, u in enumerate(doc.sequence(t.get("rack_units") or [], path + ("rack_units",)))]
+    _check_template_size(facility, doc, path, count, per_row, system, nodes, len(busways), len(rack_units))
     for i in range(count):
         row = _add(doc, path, lambda: facility.add_row(hall, f"row-{i + 1:02d}", y_m=first_y + i * spacing))
         feeds = list(fed_by)
@@ -177,6 +179,21 @@ def _row_template(facility: Facility, doc: Doc, t: dict, hall: str, geometry: di
                 heat += [(upath, r, unit)] + [(upath + ("rejects_to",), unit, dst) for dst in sinks]
         if system is not None:
             _add(doc, path + ("rack",), lambda: facility.populate(ids, system, nodes=nodes, power_cap_w=cap))
+
+
+def _check_template_size(facility: Facility, doc: Doc, path: tuple, count: int, per_row: int, system: str | None,
+                         nodes: int | None, busways: int, rack_units: int) -> None:
+    """Refuse a row template whose counts would build more nodes than `twin.limits` allows, before building any."""
+    gpus = 0
+    if system is not None:
+        spec = _add(doc, path + ("rack", "system"), lambda: facility.catalog.system(system))
+        gpus = spec.gpus_per_rack(spec.nodes_per_rack[0] if nodes is None else nodes)
+    per_rack = 1 + gpus + rack_units
+    total = len(facility.graph) + count * (1 + busways + per_row * per_rack)
+    try:
+        limits.check_nodes(total, what=f"{count:,} rows of {per_row:,} racks ({per_rack:,} graph nodes each)")
+    except limits.SizeLimitError as exc:
+        raise doc.error(path, exc.problem, exc.fix) from None
 
 
 def _connect(facility: Facility, doc: Doc, edges: list, kind: str) -> None:

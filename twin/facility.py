@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
 
+from twin import limits
 from twin.errors import GraphError, did_you_mean
 from twin.graph import DEVICE_KINDS, PLANT_KINDS, POWER_KINDS, UNIT_KINDS, FacilityGraph
 
@@ -164,6 +165,7 @@ class Facility:
         if names is None:
             if n is None:
                 raise GraphError(f"row {row!r}: add_racks needs `n` or `names`")
+            limits.check_nodes(len(self.graph) + n, what=f"{n:,} racks in row {row!r}")
             start = sum(1 for _ in self._children(row, "rack"))
             names = [f"rack-{start + i + 1:02d}" for i in range(n)]
         ids = [f"{row}/{name}" for name in names]
@@ -212,6 +214,8 @@ class Facility:
         spec = self.catalog.system(system)
         nodes = spec.nodes_per_rack[0] if nodes is None else int(nodes)
         gpus = int(spec.gpus_per_rack(nodes))
+        limits.check_nodes(len(self.graph) + len(racks) * gpus,
+                           what=f"{len(racks):,} racks of {nodes:,} {system} nodes ({gpus:,} GPUs each)")
         for rack in racks:
             self.graph.nodes[rack].update(system=system, nodes=nodes, power_cap_w=power_cap_w)
         self.graph.add_gpus((rack, gpu) for rack in racks for gpu in gpu_ids(rack, gpus))
