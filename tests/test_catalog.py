@@ -44,7 +44,8 @@ def test_ids_are_the_agreed_ones():
     assert {"air", "rdhx", "dlc", "dlc_2p", "immersion"} == set(CAT.cooling)
     assert {"transformer_mv", "ups_double_conversion", "ups_eco", "switchboard", "busway", "pdu",
             "psu_titanium", "dc_800v"} <= set(CAT.power_equipment)
-    assert {"dry_cooler", "cooling_tower", "chiller_air_cooled", "chiller_water_cooled"} == set(CAT.heat_rejection_units)
+    assert {"dry_cooler", "dry_cooler_adiabatic", "cooling_tower", "chiller_air_cooled",
+            "chiller_water_cooled"} == set(CAT.heat_rejection_units)
     assert {"free", "standard", "premium"} <= set(CAT.tiers)
     assert {"measured_default", "vendor_claim"} == set(CAT.power_cap_curves)
 

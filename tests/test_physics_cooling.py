@@ -85,8 +85,8 @@ def test_chiller_at_its_rating_point_runs_at_rated_cop():
         ch = CAT.heat_rejection(ident)
         amb = ch.cop_rated_condenser_c - ch.approach_c
         c = plant_coefficients(ch, None, ch.cop_rated_supply_c, amb, amb)
-        assert c.compressor.item() == pytest.approx(1.0 / ch.cop_rated)
-        assert c.out.item() == pytest.approx(1.0 + 1.0 / ch.cop_rated)
+        assert c.compressor.item() == pytest.approx(1.0 / ch.cop_rated, rel=1e-5)  # EIR-fPLR(1) = 1 to 6 digits
+        assert c.out.item() == pytest.approx(1.0 + 1.0 / ch.cop_rated, rel=1e-5)
 
 
 def test_waterside_economizer_fraction_follows_the_wet_bulb():
@@ -96,8 +96,9 @@ def test_waterside_economizer_fraction_follows_the_wet_bulb():
     c = plant_coefficients(ch, ct, setpoint, wb + 8, wb)
     assert c.free_fraction.tolist() == pytest.approx([1.0, 1.0, 0.5, 0.0, 0.0])
     assert c.compressor[0] == 0 and c.compressor[-1] > c.compressor[2] > 0
-    # a chiller behind a tower: the tower evaporates, the chiller keeps only its chilled-water pumps
-    assert np.all(c.water == 0) and np.all(c.down_water == ct.water_l_per_kwh)
+    # a chiller behind a tower: the tower evaporates (less in the cold, when its water is only at the
+    # setpoint), the chiller keeps only its chilled-water pumps
+    assert np.all(c.water == 0) and np.all(c.down_water > 1.0) and c.down_water[0] < c.down_water[-1]
     assert c.aux[0] == pytest.approx(ch.fan_pump_kw_per_kw - ct.fan_pump_kw_per_kw)
 
 

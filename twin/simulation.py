@@ -68,7 +68,9 @@ ASSUMPTIONS = (
     "GPU power = idle + (cap - idle) x utilization; non-GPU node/rack power held at its full-load value",
     "tokens scale with utilization x cap factor; throttling removes tokens in proportion to the GPU power it removes",
     "load shares between parallel feeds, units and plant follow their ratings (2N and N+1 members share load)",
-    "cooling coefficients depend on ambient only (linear in heat); free coolers use their design approach",
+    "cooling units and plant run at their load fraction (heat / rating): fans and pumps on affinity laws with "
+    "minimum speed and fixed head, chillers on DOE-2 part-load curves; free coolers use their design approach",
+    "tower water: evaporation from an air-side energy balance of the heat rejected plus blowdown (4 cycles)",
     "free-cooling capacity at the coolant limit = rating x (max water - ambient) / approach",
     f"auxiliary power {LIGHTING_W_PER_M2:g} W per m2 of hall floor unless the site sets aux_power_kw",
     "equal share of GPUs per catalog tier unless Workload.tier_mix or a rack 'tier' attribute says otherwise",

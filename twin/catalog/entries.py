@@ -147,6 +147,8 @@ class CoolingTech(Entry):
     facility_supply_c: float
     unit_power_kw_per_kw: float
     capex_usd_per_kw: float
+    unit_min_flow: float | None = None
+    unit_fixed_head: float | None = None
 
     SECTION: ClassVar[str] = "cooling"
     SCHEMA: ClassVar[dict[str, Spec]] = {
@@ -158,6 +160,8 @@ class CoolingTech(Entry):
         "facility_supply_c": num(0, 80),
         "unit_power_kw_per_kw": num(0, 0.5),
         "capex_usd_per_kw": num(0, 100_000),
+        "unit_min_flow": num(0, 1, optional=True),
+        "unit_fixed_head": num(0, 1, optional=True),
     }
 
 
@@ -244,6 +248,13 @@ class HeatRejection(Entry):
     cop_slope_per_c: float | None
     water_l_per_kwh: float
     capex_usd_per_kw: float
+    fan_share: float | None = None
+    constant_pump_share: float | None = None
+    eir_part_load: Mapping[str, float] = field(default_factory=lambda: _EMPTY)
+    cycles_of_concentration: float | None = None
+    range_c: float | None = None
+    adiabatic_effectiveness: float | None = None
+    air_range_c: float | None = None
 
     SECTION: ClassVar[str] = "heat_rejection"
     SCHEMA: ClassVar[dict[str, Spec]] = {
@@ -257,6 +268,13 @@ class HeatRejection(Entry):
         "cop_slope_per_c": num(0, 0.2, optional=True),
         "water_l_per_kwh": num(0, 20),
         "capex_usd_per_kw": num(0, 100_000),
+        "fan_share": num(0, 1, optional=True),
+        "constant_pump_share": num(0, 1, optional=True),
+        "eir_part_load": Spec("nummap", -5, 5, optional=True),
+        "cycles_of_concentration": num(1.5, 50, optional=True),
+        "range_c": num(1, 30, optional=True),
+        "adiabatic_effectiveness": num(0, 1, optional=True),
+        "air_range_c": num(1, 40, optional=True),
     }
 
     #: the linear lift model is only trusted within this band of the rated COP (assumption)
@@ -275,6 +293,20 @@ class HeatRejection(Entry):
         rated_lift = self.cop_rated_condenser_c - self.cop_rated_supply_c
         factor = np.clip(1.0 - self.cop_slope_per_c * (lift - rated_lift), *self.COP_FACTOR_RANGE)
         out = self.cop_rated * factor
+        return float(out) if np.ndim(out) == 0 else out
+
+    def part_load_factor(self, plr: Any) -> Any:
+        """Compressor kW per kW at a part-load ratio over kW per kW at full load (DOE-2 EIR-fPLR / PLR).
+
+        EIR-fPLR = a + b PLR + c PLR^2 (`eir_part_load`, equal to 1 at PLR 1); below `min_plr` the chiller
+        cycles at its minimum, so the ratio stays at its value there. 1 everywhere without a curve.
+        """
+        x = np.asarray(plr, dtype=float)
+        if not self.eir_part_load:
+            return np.ones(x.shape) if x.ndim else 1.0
+        k = self.eir_part_load
+        x = np.clip(x, k.get("min_plr", 0.1), 1.0)
+        out = (k["a"] + k["b"] * x + k["c"] * x * x) / x
         return float(out) if np.ndim(out) == 0 else out
 
 

@@ -223,6 +223,14 @@ def check_entry(entry: Entry, where: Any) -> None:
         if entry.kind == "chiller" and not all(given):
             missing = cop_fields[given.index(False)]
             raise CatalogError(f"{where(missing)}: a chiller needs {', '.join(cop_fields)}")
+    if isinstance(entry, HeatRejection) and entry.eir_part_load:
+        k = entry.eir_part_load
+        if set(k) - {"a", "b", "c", "min_plr"} or not {"a", "b", "c"} <= set(k):
+            raise CatalogError(f"{where('eir_part_load')}: give a, b, c (EIR-fPLR = a + b PLR + c PLR^2) and "
+                               f"optionally min_plr, got {sorted(k)}")
+        if abs(k["a"] + k["b"] + k["c"] - 1.0) > 1e-3:
+            raise CatalogError(f"{where('eir_part_load')}: a + b + c = {k['a'] + k['b'] + k['c']:.4f}; the curve "
+                               "must equal 1 at full load (PLR 1)")
     if isinstance(entry, PowerEquipment) and (entry.efficiency_curve is None) == (entry.load_loss_fraction is None):
         raise CatalogError(f"{where('load_loss_fraction')}: give either loss terms (fixed_loss_fraction, "
                            "load_loss_fraction, optional proportional_loss_fraction) or an efficiency_curve, not both")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from twin.physics import PhysicsError, gpu, tokens
-from twin.physics.cooling import PlantCoefficients, free_capacity_kw, plant_coefficients
+from twin.physics.cooling import IDLE_FRACTION, free_capacity_kw, mover_fraction, plant_coefficients
 from twin.physics.power_chain import group_by_model
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ class Engine:
         # cooling: racks -> units -> plant (levels), per kW coefficients from the ambient
         pt = power.T
         heat_u = (self.m_unit @ pt).T
-        unit_pow = heat_u * t.unit_k
+        unit_pow = self._unit_power(heat_u)
         plant_heat, plant_pow, comp, water, rejected, econ = self._plant(heat_u + unit_pow, db, wb)
         cool_pow = np.concatenate([unit_pow, plant_pow], axis=1)
 
@@ -170,34 +170,49 @@ class Engine:
             theta[:, classes] = th[:, lims].min(axis=1)[:, None]
         return theta, over
 
-    def _plant(self, unit_out: np.ndarray, db: np.ndarray, wb: np.ndarray):
-        """Heat through the plant levels; returns heat, power, compressor, water per plant unit and totals."""
+    def _unit_power(self, heat_u: np.ndarray) -> np.ndarray:
+        """In-hall unit power (time x unit) at each unit's load: design power x the affinity-law fraction."""
         t = self.topo
-        n = unit_out.shape[0]
+        rating = t.cool_rating[: t.n_units]
+        sized = np.isfinite(rating) & (rating > 0)
+        design = np.where(sized, rating, 0.0) * t.unit_k
+        x = heat_u / np.where(sized, rating, 1.0)
+        keys = np.vstack([x, t.unit_min_flow[None, :], t.unit_head[None, :]])
+        rep, inverse = _distinct_columns(keys)
+        frac = mover_fraction(x[:, rep], t.unit_min_flow[rep], t.unit_head[rep])[:, inverse]
+        return np.where(sized & (heat_u > 0), design * frac, heat_u * t.unit_k)
+
+    def _plant(self, unit_out: np.ndarray, db: np.ndarray, wb: np.ndarray):
+        """Heat through the plant levels at each unit's load fraction; returns heat, power, compressor,
+        water per plant unit and totals (rejected heat, economizer fraction)."""
+        t = self.topo
         heat = (t.unit_to_plant @ unit_out.T).T
         comp = np.zeros_like(heat)
         aux = np.zeros_like(heat)
         water = np.zeros_like(heat)
         mult = np.ones_like(heat)
         free = np.ones_like(heat)
-        cache: dict[tuple, PlantCoefficients] = {}
+        rating = t.cool_rating[t.n_units:]
+        sized = np.isfinite(rating) & (rating > 0)
+        dbc, wbc = db[:, None], wb[:, None]
         for level in t.plant_levels:
             for spec, idx in _group(level, t.plant_spec).items():
                 first, down, setpoint, role = spec
-                key = (first, down, setpoint)
-                if key not in cache:
-                    cache[key] = plant_coefficients(first, down, np.full(n, setpoint), db, wb)
-                c = cache[key]
                 h = heat[:, idx]
+                x = np.where(sized[idx], h / np.where(sized[idx], rating[idx], 1.0), 1.0)
+                rep, inv = _distinct_columns(np.maximum(x, IDLE_FRACTION))
+                x = np.maximum(x[:, rep], IDLE_FRACTION)
                 if role == "first":
-                    comp[:, idx] = h * c.compressor[:, None]
-                    aux[:, idx] = h * c.aux[:, None]
-                    water[:, idx] = h * c.water[:, None]
-                    mult[:, idx] = c.out[:, None]
-                    free[:, idx] = c.free_fraction[:, None]
+                    c = plant_coefficients(first, down, setpoint, dbc, wbc, load_fraction=x)
+                    comp[:, idx] = h * c.compressor[:, inv]
+                    aux[:, idx] = h * c.aux[:, inv]
+                    water[:, idx] = h * c.water[:, inv]
+                    mult[:, idx] = c.out[:, inv]
+                    free[:, idx] = c.free_fraction[:, inv]
                 else:
-                    aux[:, idx] = h * c.down_aux[:, None]
-                    water[:, idx] = h * c.down_water[:, None]
+                    c = plant_coefficients(first, down, setpoint, dbc, wbc, down_load_fraction=x)
+                    aux[:, idx] = h * c.down_aux[:, inv]
+                    water[:, idx] = h * c.down_water[:, inv]
             passed = heat[:, level] * mult[:, level]
             heat += (t.plant_to_plant[:, level] @ passed.T).T
         rejected = (heat * mult)[:, t.plant_terminal].sum(axis=1)
@@ -206,6 +221,27 @@ class Engine:
         total = first_heat.sum(axis=1)
         econ = np.where(total > 0, (first_heat * free[:, entry]).sum(axis=1) / np.where(total > 0, total, 1.0), 1.0)
         return heat, comp + aux, comp, water, rejected, econ
+
+
+def _distinct_columns(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Representative columns of `x` and, per column, which representative equals it exactly.
+
+    Identical halls load their units identically, so a 1 GW site's thousands of unit columns collapse to a
+    few: coefficients are computed once per distinct column. Candidates come from a few sample rows and
+    every match is verified on all rows (a column that differs keeps itself as representative).
+    """
+    n = x.shape[1]
+    if n <= 1:
+        return np.arange(n), np.arange(n)
+    rows = np.unique(np.linspace(0, x.shape[0] - 1, 5).astype(int))
+    _, first, inverse = np.unique(x[rows].T, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    candidate = first[inverse]
+    same = np.all(x == x[:, candidate], axis=0)
+    own = np.flatnonzero(~same)
+    rep = np.unique(np.concatenate([candidate[same], own]))
+    position = np.searchsorted(rep, np.where(same, candidate, np.arange(n)))
+    return rep, position
 
 
 def _group(indices: np.ndarray, specs: list[tuple]) -> dict[tuple, np.ndarray]:

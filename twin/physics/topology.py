@@ -17,7 +17,7 @@ import numpy as np
 
 from twin.graph import PLANT_KINDS, POWER_KINDS, UNIT_KINDS, bulk
 from twin.physics import PhysicsError
-from twin.physics.cooling import unit_tech
+from twin.physics.cooling import UNIT_FIXED_HEAD, UNIT_MIN_FLOW, unit_tech
 from twin.physics.power_chain import equipment_for
 
 if TYPE_CHECKING:
@@ -114,7 +114,9 @@ class Topology:
     n_units: int
     cool_kind: np.ndarray
     cool_rating: np.ndarray
-    unit_k: np.ndarray                   # kW unit power per kW heat
+    unit_k: np.ndarray                   # kW unit power per kW heat at the unit's rating
+    unit_min_flow: np.ndarray            # minimum flow fraction of each unit's fans/pumps
+    unit_head: np.ndarray                # share of each unit's design head held by a setpoint
     unit_setpoint: np.ndarray            # °C facility water each unit needs
     unit_max_water: np.ndarray           # °C facility water above which its racks exceed their limits
     rack_to_unit: Any                    # (unit x rack) share of each rack's heat absorbed by a unit
@@ -225,6 +227,8 @@ def _build(facility: Facility) -> Topology:
     rtu = rack_to_unit.tocsr()
     unit_racks = {j: rtu.indices[rtu.indptr[j]:rtu.indptr[j + 1]] for j in range(n_units)}
     unit_k = np.zeros(n_units)
+    unit_min_flow = np.zeros(n_units)
+    unit_head = np.zeros(n_units)
     unit_setpoint = np.zeros(n_units)
     unit_max_water = np.full(n_units, np.inf)
     notes = []
@@ -233,6 +237,8 @@ def _build(facility: Facility) -> Topology:
         common = Counter(techs[members]).most_common(1)[0][0] if members.size else None
         tech = unit_tech(catalog, kinds[u], common)
         unit_k[j] = tech.unit_power_kw_per_kw
+        unit_min_flow[j] = UNIT_MIN_FLOW if tech.unit_min_flow is None else tech.unit_min_flow
+        unit_head[j] = UNIT_FIXED_HEAD if tech.unit_fixed_head is None else tech.unit_fixed_head
         own = nodes[u].get("facility_supply_c")
         unit_setpoint[j] = float(own) if isinstance(own, (int, float)) else tech.facility_supply_c
         offset = tech.supply_temp_c - tech.facility_supply_c
@@ -302,7 +308,8 @@ def _build(facility: Facility) -> Topology:
         power_rating=np.array([rating[n] for n in power_ids]), power_models=power_models,
         power_levels=levels, rack_feed=_sparse(rr, rc, rv, (n_power, len(rack_ids))), dev_feed=dev_feed,
         cool_feed=_sparse(cr, cc, cv, (n_power, len(cool_ids))), roots=roots, cool_ids=cool_ids, n_units=n_units,
-        cool_kind=cool_kind, cool_rating=cool_rating, unit_k=unit_k, unit_setpoint=unit_setpoint,
+        cool_kind=cool_kind, cool_rating=cool_rating, unit_k=unit_k, unit_min_flow=unit_min_flow,
+        unit_head=unit_head, unit_setpoint=unit_setpoint,
         unit_max_water=unit_max_water, rack_to_unit=rack_to_unit, unit_to_plant=unit_to_plant,
         plant_to_plant=plant_to_plant, plant_levels=plant_levels, plant_spec=specs, plant_models=plant_models,
         plant_terminal=terminal, limited=limited, limited_max_water=max_water[limited], notes=notes,

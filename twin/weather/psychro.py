@@ -34,7 +34,14 @@ __all__ = [
     "dew_point_from_vapour_pressure_c",
     "wet_bulb_c",
     "dew_point_from_wet_bulb_c",
+    "humidity_ratio",
+    "saturation_humidity_ratio",
+    "enthalpy_kj_per_kg",
+    "latent_heat_kj_per_kg",
 ]
+
+#: ratio of the molar masses of water vapour and dry air (ASHRAE Handbook Fundamentals 2017, ch. 1)
+WATER_AIR_MASS_RATIO = 0.621945
 
 
 def saturation_vapour_pressure_hpa(t_c: ArrayLike) -> np.ndarray:
@@ -100,3 +107,34 @@ def dew_point_from_wet_bulb_c(
     e = saturation_vapour_pressure_hpa(tw) - 6.53e-4 * (1.0 + 0.000944 * tw) * p * (t - tw)
     # Air this dry is outside any weather record; keep a tiny positive vapour pressure to stay finite.
     return dew_point_from_vapour_pressure_c(np.maximum(e, 1e-3))
+
+
+def saturation_humidity_ratio(t_c: ArrayLike, pressure_hpa: ArrayLike = STANDARD_PRESSURE_HPA) -> np.ndarray:
+    """Humidity ratio of saturated air (kg water per kg dry air): 0.621945 e_s / (p - e_s)."""
+    e = saturation_vapour_pressure_hpa(t_c)
+    return WATER_AIR_MASS_RATIO * e / (np.asarray(pressure_hpa, dtype=float) - e)
+
+
+def humidity_ratio(
+    dry_bulb_c: ArrayLike, wet_bulb_c: ArrayLike, pressure_hpa: ArrayLike = STANDARD_PRESSURE_HPA
+) -> np.ndarray:
+    """Humidity ratio (kg/kg dry air) from dry-bulb and thermodynamic wet-bulb (ASHRAE Fundamentals 2017,
+    ch. 1 eq. 33, over water): W = ((2501 - 2.326 Tw) Ws(Tw) - 1.006 (T - Tw)) / (2501 + 1.86 T - 4.186 Tw)."""
+    t = np.asarray(dry_bulb_c, dtype=float)
+    tw = np.asarray(wet_bulb_c, dtype=float)
+    ws = saturation_humidity_ratio(tw, pressure_hpa)
+    w = ((2501.0 - 2.326 * tw) * ws - 1.006 * (t - tw)) / (2501.0 + 1.86 * t - 4.186 * tw)
+    return np.maximum(w, 0.0)
+
+
+def enthalpy_kj_per_kg(t_c: ArrayLike, w: ArrayLike) -> np.ndarray:
+    """Moist-air enthalpy per kg dry air (ASHRAE Fundamentals 2017, ch. 1 eq. 30): 1.006 t + W (2501 + 1.86 t)."""
+    t = np.asarray(t_c, dtype=float)
+    return 1.006 * t + np.asarray(w, dtype=float) * (2501.0 + 1.86 * t)
+
+
+def latent_heat_kj_per_kg(t_c: ArrayLike) -> np.ndarray:
+    """Latent heat of vaporization of water near ambient temperatures: 2500 - 2.42 t kJ/kg
+    (reference/cooling_physics.yaml `latent_heat_of_vaporization`, secondary, within 0.1 % of the
+    Engineering ToolBox table at 0-25 °C)."""
+    return 2500.0 - 2.42 * np.asarray(t_c, dtype=float)
