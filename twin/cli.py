@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import functools
 import sys
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
+from twin.commands import output
 from twin.errors import TwinError, ValidationError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Digital twin and optimizer for AI factories.")
 console = Console()
 errors = Console(stderr=True)
+tabular = output.tabular(console)
+"""Decorator giving a command that prints tables `--format` and `--short` (see `twin.commands.output`)."""
+MAX_PROBLEMS_SHOWN = 200
 
 BLUEPRINT_HELP = "A packaged blueprint name (see `twin blueprints`) or a path to a .yaml/.json file."
 
@@ -28,54 +31,28 @@ def friendly(command: Callable) -> Callable:
         try:
             return command(*args, **kwargs)
         except ValidationError as exc:
+            import pandas as pd
+
             errors.print(f"[bold red]invalid:[/] {len(exc.problems)} problem(s)")
-            table = Table("where", "rule", "problem", "fix", show_lines=False)
-            for p in exc.problems[:200]:
-                table.add_row(p.where, p.rule, p.message, p.fix)
-            errors.print(table)
+            shown = exc.problems if output.machine() else exc.problems[:MAX_PROBLEMS_SHOWN]
+            frame = pd.DataFrame([(p.where, p.rule, p.message, p.fix) for p in shown],
+                                 columns=["where", "rule", "problem", "fix"])
+            more = len(exc.problems) - len(shown)
+            caption = f"first {len(shown)} of {len(exc.problems)}; --format csv lists them all" if more else None
+            output.show(output.Output("problems", frame, caption=caption, ids=("where",)), errors)
             raise typer.Exit(1) from None
         except TwinError as exc:
-            errors.print(f"[bold red]error:[/] {escape(str(exc))}")
+            errors.print(f"[bold red]error:[/] {escape(getattr(exc, 'cli_message', None) or str(exc))}")
             raise typer.Exit(1) from None
 
     return wrapper
 
 
-def kv_table(title: str, rows: dict[str, Any]) -> Table:
-    """A two-column table of named values, numbers formatted for people."""
-    table = Table(title=title, show_header=False)
-    table.add_column("", style="bold")
-    table.add_column("", justify="right")
-    for key, value in rows.items():
-        table.add_row(key, fmt(value))
-    return table
-
-
-def fmt(value: Any) -> str:
-    if isinstance(value, bool) or value is None:
-        return str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:,.3f}" if abs(value) < 100 else f"{value:,.0f}"
-    return str(value)
-
-
-def frame_table(frame, title: str, index: bool = True) -> Table:
-    """A pandas DataFrame as a rich table."""
-    table = Table(title=title)
-    cols = ([frame.index.name or "id"] if index else []) + [str(c) for c in frame.columns]
-    for i, c in enumerate(cols):
-        table.add_column(c, overflow="fold", no_wrap=i == 0)
-    for idx, row in frame.iterrows():
-        table.add_row(*(([str(idx)] if index else []) + [fmt(v) for v in row.tolist()]))
-    return table
-
-
 @app.command()
+@tabular
 @friendly
 def validate(blueprint: str = typer.Argument(..., help=BLUEPRINT_HELP)) -> None:
-    """Check a facility against every rule; list all problems at once."""
+    """Check a facility against every rule; list all problems at once (exit 1 if any)."""
     import blueprints
 
     facility = blueprints.load(blueprint, validate=False)
@@ -86,22 +63,24 @@ def validate(blueprint: str = typer.Argument(..., help=BLUEPRINT_HELP)) -> None:
 
 
 @app.command()
+@tabular
 @friendly
 def show(blueprint: str = typer.Argument("ai-factory-hall", help=BLUEPRINT_HELP)) -> None:
     """Summarize a facility: counts, nameplate power, and one line per hall."""
     import blueprints
 
     facility = blueprints.load(blueprint)
-    console.print(kv_table(f"facility {facility.name}", facility.summary()))
+    output.show(output.record("facility", facility.summary(), f"facility {facility.name}"))
     racks = facility.table("rack")
     per_hall = racks.groupby("hall").agg(
         cooling=("cooling", "first"), racks=("gpus", "size"), gpus=("gpus", "sum"),
         nameplate_kw=("nameplate_kw", "sum"), max_rack_kw=("nameplate_kw", "max"),
     )
-    console.print(frame_table(per_hall, "halls"))
+    output.show(output.Output("halls", per_hall, "halls"))
 
 
 @app.command()
+@tabular
 @friendly
 def catalog(
     section: str = typer.Argument("systems", help="systems, cooling, equipment, heat_rejection, tiers, power_caps or throughput"),
@@ -113,21 +92,23 @@ def catalog(
     cat = default_catalog()
     if extra:
         cat = cat.extend(extra)
-    console.print(frame_table(cat.table(section), f"catalog: {section}", index=False))
+    table = cat.table(section)
+    output.show(output.Output(section, table.set_index("id") if "id" in table.columns else table, f"catalog: {section}"))
 
 
 @app.command("blueprints")
+@tabular
+@friendly
 def list_blueprints() -> None:
     """List the packaged blueprints."""
-    import blueprints
+    import pandas as pd
 
-    table = Table("name", "description")
+    import blueprints
     from twin.io import parse_yaml, read_text
 
-    for name in blueprints.names():
-        data, _ = parse_yaml(read_text(blueprints.path(name)), name)
-        table.add_row(name, str(data.get("description", "")))
-    console.print(table)
+    rows = {name: str(parse_yaml(read_text(blueprints.path(name)), name)[0].get("description", ""))
+            for name in blueprints.names()}
+    output.show(output.Output("blueprints", pd.DataFrame({"description": rows}).rename_axis("name"), "packaged blueprints"))
 
 
 def _register_commands() -> None:

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.table import Table
 
-from twin.cli import BLUEPRINT_HELP, app, console, friendly
+from twin.cli import BLUEPRINT_HELP, app, console, friendly, tabular
+from twin.commands import output
 
 HEADLINE = ("gpus", "rack_kw_mean", "pue", "wue", "tokens_per_joule", "capex_per_mw", "usd_per_mtok",
             "revenue_per_mw[compute-hour]", "revenue_per_mw[token]", "margin_per_mw[compute-hour]",
@@ -16,6 +16,7 @@ HEADLINE = ("gpus", "rack_kw_mean", "pue", "wue", "tokens_per_joule", "capex_per
 
 
 @app.command()
+@tabular
 @friendly
 def compare(
     a: str = typer.Argument(..., help=BLUEPRINT_HELP),
@@ -30,21 +31,28 @@ def compare(
 ) -> None:
     """Design, simulate and compare two facilities; print the verdict and write the report."""
     from solvers.compare import compare as run
-    from solvers.report import LABELS, fmt
 
     folder = Path(out)
     with console.status(f"designing and simulating {a} and {b}"):
         result = run(a, b, workload_mix=workload_mix, climate=climate, hours=hours, render=not no_render,
                      views_dir=folder / "report-figures", time_limit=time_limit)
         paths = result.save(folder)
-    table = Table(title="comparison")
-    table.add_column("", style="bold")
-    for s in result.sites:
-        table.add_column(f"{s.label}: {s.name}", justify="right")
-    for key in HEADLINE:
-        table.add_row(LABELS.get(key, key), *(fmt(s.metrics[key].value, s.metrics[key].unit) for s in result.sites))
-    console.print(table)
+    output.show(comparison_table(result))
     console.print(f"[bold]verdict:[/] {result.verdict['text']}")
     for c in result.claims:
         console.print(f"{'holds' if c['holds'] else '[yellow]does not hold here[/]'}: {c['claim']} ({c['numbers']})")
     console.print(f"wrote {paths['markdown']} and {paths['html']}")
+
+
+def comparison_table(result) -> output.Output:
+    """One row per site (raw values, machine names), shown one headline metric a line with its unit."""
+    import pandas as pd
+
+    from solvers.report import LABELS, fmt
+
+    first = result.sites[0].metrics
+    frame = pd.DataFrame([{k: s.metrics[k].value for k in HEADLINE} for s in result.sites],
+                         index=pd.Index([f"{s.label}: {s.name}" for s in result.sites], name="site"))
+    display = {k: (lambda v, unit=first[k].unit: fmt(v, unit)) for k in HEADLINE}
+    return output.Output("comparison", frame, "comparison", labels={k: LABELS.get(k, k) for k in HEADLINE},
+                         display=display, vertical=True)

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.table import Table
 
-from twin.cli import BLUEPRINT_HELP, app, console, friendly
+from twin.cli import BLUEPRINT_HELP, app, console, friendly, tabular
+from twin.commands import output
 
 COLUMNS = (("racks_lost", "lost", "{:,.0f}"), ("tokens_lost", "Mtok/s", "{:,.2f}"), ("racks_capped", "capped", "{:,.0f}"),
            ("racks_lost_recap", "lost*", "{:,.0f}"), ("tokens_lost_recap", "Mtok/s*", "{:,.2f}"),
@@ -17,6 +17,7 @@ COLUMNS = (("racks_lost", "lost", "{:,.0f}"), ("tokens_lost", "Mtok/s", "{:,.2f}
 
 
 @app.command()
+@tabular
 @friendly
 def contingency(
     blueprint: str = typer.Argument(..., help=BLUEPRINT_HELP),
@@ -40,7 +41,7 @@ def contingency(
             result = solvers.recap(result)
     if result.base_overloads:
         console.print(f"[yellow]already overloaded with every device up:[/] {', '.join(result.base_overloads)}")
-    console.print(scan_table(result.table, top, f"{site.name}: single failures ({len(result.table)} devices)"))
+    output.show(scan_table(result.table, top, f"{site.name}: single failures ({len(result.table)} devices)"))
     if out:
         result.table.to_csv(out)
         console.print(f"wrote {out}")
@@ -51,13 +52,15 @@ def contingency(
         console.print(f"wrote {twin.render(site, render, color_by='outage', state=result.rack_state(chosen), title=f'{chosen} fails')}")
 
 
-def scan_table(table, top: int, title: str) -> Table:
-    """The worst `top` failures as a rich table (tokens in millions per second)."""
-    out = Table(title=title, caption="lost: racks unpowered, uncooled or shed; *: re-capped instead of shed")
-    out.add_column("device", overflow="fold")
-    cols = [c for c in COLUMNS if c[0] in table.columns]
-    for _, label, _ in cols:
-        out.add_column(label, justify="right", no_wrap=True)
-    for device, row in table.head(top).iterrows():
-        out.add_row(str(device), *(form.format(row[c] / 1e6 if "tokens" in c else row[c]) for c, _, form in cols))
-    return out
+def scan_table(table, top: int, title: str) -> output.Output:
+    """The worst `top` failures, tokens/s shown in millions; machine formats get every row and column, raw."""
+    machine = output.machine()
+    shown = table if machine else table.head(top)
+    labels = {c: label for c, label, _ in COLUMNS}
+    display = {c: form.format if "tokens" not in c else (lambda v, f=form: f.format(v / 1e6)) for c, _, form in COLUMNS}
+    cols = [c for c, _, _ in COLUMNS if c in table.columns]
+    caption = "lost: racks unpowered, uncooled or shed; *: re-capped instead of shed; Mtok/s: millions of tokens/s"
+    if len(shown) < len(table):
+        caption += f"; worst {len(shown)} of {len(table)} (--top, or --format csv for all)"
+    return output.Output("failures", (shown if machine else shown[cols]).rename_axis("device"), title, caption, labels,
+                         display)

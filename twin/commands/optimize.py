@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Optional
 
 import typer
-from rich.table import Table
 
-from twin.cli import BLUEPRINT_HELP, app, console, fmt, friendly
+from twin.cli import BLUEPRINT_HELP, app, console, friendly, tabular
+from twin.commands import output
 
 KPI_ROWS = (
     ("tokens_per_s", "tokens/s"), ("revenue_usd_per_year", "revenue USD/year"), ("facility_mw", "facility MW (design)"),
@@ -18,6 +18,7 @@ KPI_ROWS = (
 
 
 @app.command()
+@tabular
 @friendly
 def optimize(
     blueprint: str = typer.Argument("ai-factory-hall", help=BLUEPRINT_HELP),
@@ -41,9 +42,9 @@ def optimize(
         else:
             plans = {"plan": solvers.optimize(site, objective, grid_mw=mw, power_caps=not no_power_caps,
                                               time_limit=time_limit)}
-    console.print(kpi_table(f"{site.name}: {objective}", plans))
+    output.show(kpi_table(f"{site.name}: {objective}", plans))
     plan = next(iter(plans.values()))
-    console.print(decision_table(plan))
+    output.show(decision_table(plan))
     if out:
         console.print(f"wrote {plan.save(out)}")
     if save:
@@ -54,28 +55,26 @@ def optimize(
         console.print(f"wrote {twin.render(plan.facility, render)}")
 
 
-def kpi_table(title: str, plans: dict) -> Table:
-    """One column per plan, one row per KPI (tokens per tier after the headline numbers)."""
-    table = Table(title=title)
-    table.add_column("KPI", style="bold")
-    for name in plans:
-        table.add_column(name, justify="right")
+def kpi_table(title: str, plans: dict) -> output.Output:
+    """One row per plan, one column per KPI (tokens per tier after the headline numbers); shown one KPI a line."""
+    import pandas as pd
+
     first = next(iter(plans.values()))
     tiers = [k for k in first.kpis if k.startswith("tokens_per_s[")]
-    rows = [(k, label) for k, label in KPI_ROWS if k in first.kpis] + [(k, "tokens/s " + k[len("tokens_per_s["):-1]) for k in tiers]
-    for key, label in rows:
-        table.add_row(label, *(fmt(p.kpis.get(key)) for p in plans.values()))
-    return table
+    labels = {k: label for k, label in KPI_ROWS if k in first.kpis}
+    labels.update({k: "tokens/s " + k[len("tokens_per_s["):-1] for k in tiers})
+    frame = pd.DataFrame([{k: p.kpis.get(k) for k in labels} for p in plans.values()],
+                         index=pd.Index(list(plans), name="plan"))
+    return output.Output("kpis", frame, title, labels=labels, vertical=True)
 
 
-def decision_table(plan) -> Table:
+def decision_table(plan) -> output.Output:
     """What to build: racks per hall class, cooling and (system, nodes, cap), and the tiers they serve."""
+    import pandas as pd
+
     from solvers.plan import decision_records
 
-    table = Table(title="decisions")
-    for col in ("hall class", "cooling", "system", "nodes", "cap W", "racks", "tiers"):
-        table.add_column(col)
-    for r in decision_records(plan.decisions):
-        table.add_row(r["hall_class"], r["cooling"], r["system"], str(r["nodes"]), f"{r['cap_w']:.0f}", str(r["racks"]),
-                      ", ".join(f"{t}: {n}" for t, n in r["tiers"].items()))
-    return table
+    records = [{**r, "tiers": ", ".join(f"{t}: {n}" for t, n in r["tiers"].items())} for r in decision_records(plan.decisions)]
+    frame = pd.DataFrame(records, columns=["hall_class", "cooling", "system", "nodes", "cap_w", "racks", "tiers"])
+    return output.Output("decisions", frame, "decisions", labels={"hall_class": "hall class", "cap_w": "cap W"},
+                         display={"cap_w": lambda v: f"{v:,.0f}"})

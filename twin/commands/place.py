@@ -6,19 +6,28 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.table import Table
 
-from twin.cli import BLUEPRINT_HELP, app, console, errors, fmt, friendly, kv_table
+from twin.cli import BLUEPRINT_HELP, app, console, errors, friendly, tabular
+from twin.commands import output
 
 KPIS = ("status", "objective_value", "gap", "tokens_per_s", "revenue_usd_per_h", "it_kw", "racks", "racks_working",
         "racks_idle", "racks_moved", "blocks", "model_blocks", "device_rows", "n1_rows", "time_total_s")
 
 
-@app.command()
+WORKLOADS_HELP = (
+    "The workloads file (YAML): `workloads:` then a list. An inference pool: id, tier (a catalog tier), and "
+    "optionally llm, precision, isl, osl, demand_tokens_per_s, min_tokens_per_s, interactivity_tok_s_user, systems. "
+    "A training job: id, kind: training, domains (whole NVLink domains), params_b, usd_per_gpu_hour, and optionally "
+    "system, mfu, llm, precision, hall, required. The format reference lists each field with its meaning."
+)
+
+
+@app.command(epilog=WORKLOADS_HELP)
+@tabular
 @friendly
 def place(
     blueprint: str = typer.Argument(..., help=BLUEPRINT_HELP),
-    workloads: Path = typer.Option(..., "--workloads", "-w", help="Workloads YAML (see models/placement_data.py)."),
+    workloads: Path = typer.Option(..., "--workloads", "-w", help="Workloads YAML file: pools and jobs (its fields are listed below)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the decisions to this NetCDF (.nc) file."),
     objective: str = typer.Option("revenue", help="revenue (USD/h) or tokens (tokens/s)."),
     secure: bool = typer.Option(False, "--secure/--no-secure", help="Survive any single device failure by re-capping."),
@@ -36,9 +45,9 @@ def place(
     with console.status(f"placing workloads on {site.name}"):
         result = solvers.place(site, workloads, objective=objective, secure=secure, capacity=capacity,
                                migration_penalty=migration_penalty, time_limit=time_limit, check=check)
-    console.print(kv_table(f"{site.name}: placement ({objective}{', N-1 secure' if secure else ''})",
-                           {k: result.kpis[k] for k in KPIS if k in result.kpis}))
-    console.print(workload_table(result.decisions))
+    output.show(output.record("kpis", {k: result.kpis[k] for k in KPIS if k in result.kpis},
+                              f"{site.name}: placement ({objective}{', N-1 secure' if secure else ''})"))
+    output.show(workload_table(result.decisions))
     if result.problems:
         errors.print(f"[bold red]checker:[/] {len(result.problems)} rating problem(s)")
         for p in result.problems[:20]:
@@ -53,14 +62,13 @@ def place(
         raise typer.Exit(1)
 
 
-def workload_table(ds) -> Table:
+def workload_table(ds) -> output.Output:
     """One row per workload: kind, tier, racks, tokens/s against demand, USD/h."""
-    table = Table(title="workloads")
-    for col in ("workload", "kind", "tier", "racks", "tokens/s", "demand tokens/s", "USD/h"):
-        table.add_column(col, justify="right" if col not in ("workload", "kind", "tier") else "left")
-    for i, w in enumerate(ds["workload"].values):
-        table.add_row(str(w), str(ds["workload_kind"].values[i]), str(ds["workload_tier"].values[i]),
-                      fmt(int(ds["workload_racks"].values[i])), fmt(float(ds["workload_tokens_per_s"].values[i])),
-                      fmt(float(ds["workload_demand_tokens_per_s"].values[i])),
-                      fmt(float(ds["workload_revenue_usd_per_h"].values[i])))
-    return table
+    import pandas as pd
+
+    names = ("kind", "tier", "racks", "tokens_per_s", "demand_tokens_per_s", "revenue_usd_per_h")
+    frame = pd.DataFrame({n: ds[f"workload_{n}"].values for n in names},
+                         index=pd.Index([str(w) for w in ds["workload"].values], name="workload"))
+    frame["kind"], frame["tier"] = frame["kind"].astype(str), frame["tier"].astype(str)
+    return output.Output("workloads", frame, "workloads", labels={"tokens_per_s": "tokens/s",
+                         "demand_tokens_per_s": "demand tokens/s", "revenue_usd_per_h": "USD/h"})

@@ -7,7 +7,21 @@ from typing import Optional
 
 import typer
 
-from twin.cli import BLUEPRINT_HELP, app, console, friendly, kv_table
+from twin.cli import BLUEPRINT_HELP, app, console, friendly, tabular
+from twin.commands import output
+
+
+LABELS = {
+    "weather": "weather", "steps": "steps", "hours": "hours", "grid_energy_mwh": "grid energy, MWh",
+    "it_energy_mwh": "IT energy, MWh", "cooling_energy_mwh": "cooling energy, MWh",
+    "losses_energy_mwh": "power-chain losses, MWh", "aux_energy_mwh": "auxiliary energy, MWh",
+    "peak_grid_mw": "peak grid power, MW", "pue": "PUE (annual)", "pue_mean": "PUE mean", "pue_peak": "PUE peak",
+    "wue_l_per_kwh": "WUE, L/kWh", "water_m3": "water, m³", "tokens": "tokens", "tokens_per_kwh_grid": "tokens per kWh (grid)",
+    "revenue_usd": "revenue, USD", "chiller_hours": "hours with chillers on", "throttling_hours": "hours throttled",
+    "over_temperature_hours": "hours over temperature", "overload_hours": "hours overloaded",
+    "grid_overload_hours": "hours above the grid limit",
+}
+"""The summary lines, in order; machine formats carry the same keys as `ds.twin.summary()`."""
 
 
 def _utilization(text: str):
@@ -19,6 +33,7 @@ def _utilization(text: str):
 
 
 @app.command()
+@tabular
 @friendly
 def simulate(
     blueprint: str = typer.Argument(..., help=BLUEPRINT_HELP),
@@ -55,27 +70,9 @@ def simulate(
     if out is not None:
         with console.status(f"writing {out}"):
             ds.twin.save(out)
-    s = ds.twin.summary()
-    rows = {
-        "weather": ds.attrs["weather_site"],
-        "steps": s["steps"],
-        "grid energy, MWh": s["grid_energy_mwh"],
-        "IT energy, MWh": s["it_energy_mwh"],
-        "cooling energy, MWh": s["cooling_energy_mwh"],
-        "power-chain losses, MWh": s["losses_energy_mwh"],
-        "auxiliary energy, MWh": s["aux_energy_mwh"],
-        "peak grid power, MW": s["peak_grid_mw"],
-        "PUE (annual)": s["pue"],
-        "PUE mean / peak": f"{s['pue_mean']:.3f} / {s['pue_peak']:.3f}",
-        "WUE, L/kWh": s["wue_l_per_kwh"],
-        "tokens": f"{s['tokens']:.4g}",
-        "tokens per kWh (grid)": f"{s['tokens_per_kwh_grid']:,.0f}",
-        "revenue, USD": s["revenue_usd"],
-        "hours with chillers on": s["chiller_hours"],
-        "hours throttled / over-temperature": f"{s['throttling_hours']:,.0f} / {s['over_temperature_hours']:,.0f}",
-        "hours overloaded": f"{s['overload_hours']:,.0f}",
-    }
-    console.print(kv_table(f"simulation of {facility.name}", rows))
+    summary = {"weather": ds.attrs["weather_site"], **ds.twin.summary()}
+    output.show(output.record("simulation", {k: summary[k] for k in LABELS if k in summary},
+                              f"simulation of {facility.name}", labels=LABELS))
     if plot is not None:
         ds.twin.plot(plot, title=f"{facility.name} in {ds.attrs['weather_site']}")
         console.print(f"plot written to {plot}")

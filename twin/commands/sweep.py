@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any, List, Optional
 
 import typer
-from rich.table import Table
 
-from twin.cli import app, console, fmt, friendly
+from twin.cli import app, console, friendly, tabular
+from twin.commands import output
 from twin.errors import TwinError
 
 BASE_HELP = ("A packaged blueprint name or a .yaml/.json path; or 'parametric' to build each scenario with "
@@ -70,6 +70,7 @@ def read_table(path: Path) -> list[dict[str, Any]]:
 
 
 @app.command()
+@tabular
 @friendly
 def sweep(
     base: str = typer.Argument(..., help=BASE_HELP),
@@ -99,7 +100,7 @@ def sweep(
         base_obj = base
     ds = solvers.sweep(base_obj, table if table is not None else grid, run, client=scheduler, out=out,
                        workers=workers, **fixed)
-    console.print(result_table(ds))
+    output.show(result_table(ds))
     counts = {s: int((ds["status"] == s).sum()) for s in ("ok", "infeasible", "error")}
     console.print(f"{counts['ok']} ok, {counts['infeasible']} infeasible, {counts['error']} failed; "
                   f"{ds.attrs['computed']} computed, {ds.attrs['reused']} reused in {ds.attrs['seconds']:.1f} s")
@@ -111,32 +112,29 @@ def sweep(
         console.print(f"Pareto plots written to {plot_fronts(ds, plot)}")
 
 
-def result_table(ds) -> Table:
-    """One row per scenario: its parameters, status and the run's headline KPIs; failures' messages below."""
+def result_table(ds) -> output.Output:
+    """One row per scenario: its parameters, status and the run's headline KPIs; failures' messages below.
+
+    Machine formats get every scenario with every parameter, KPI and message.
+    """
+    import pandas as pd
+
     drop = [v for v in ds.data_vars if "tier" in ds[v].dims]
     frame = ds.drop_vars(drop + ["tier"], errors="ignore").to_dataframe().reset_index()
-    params = [c for c in frame.columns if c in ds.coords and c != "scenario" and ds[c].ndim]
-    kpis = [(k, label) for k, label in COLUMNS[ds.attrs.get("run", "optimize")] if k in frame.columns]
+    frame = frame.set_index(pd.Index(range(len(frame)), name="#")).drop(columns="scenario", errors="ignore")
     fixed = "".join(f", {k}={ds[k].values.item()}" for k in ds.coords if not ds[k].ndim)
-    table = Table(title=f"sweep of {ds.attrs.get('base', '')} ({ds.attrs.get('run', '')}{fixed})", caption_justify="left")
-    table.add_column("#", justify="right", style="dim")
-    for col in params + ["status"]:
-        table.add_column(col)
-    for _, label in kpis:
-        table.add_column(label, justify="right")
-    notes = []
-    for i, row in frame.head(MAX_ROWS).iterrows():
-        ok = row["status"] == "ok"
-        table.add_row(str(i), *[fmt(_py(row[c])) for c in params],
-                      row["status"] if ok else f"[red]{row['status']}[/]",
-                      *[short(row[k]) if ok else "" for k, _ in kpis])
-        if not ok:
-            notes.append(f"#{i}: {row['message']}")
-    if len(frame) > MAX_ROWS:
-        table.caption = f"first {MAX_ROWS} of {len(frame)} scenarios; all of them are in the results"
+    title = f"sweep of {ds.attrs.get('base', '')} ({ds.attrs.get('run', '')}{fixed})"
+    if output.machine():
+        return output.Output("scenarios", frame, title)
+    params = [c for c in frame.columns if c in ds.coords and ds[c].ndim]
+    kpis = [(k, label) for k, label in COLUMNS[ds.attrs.get("run", "optimize")] if k in frame.columns]
+    notes = [f"#{i}: {m}" for i, (st, m) in enumerate(zip(frame["status"], frame["message"])) if st != "ok"][:MAX_ROWS]
+    caption = f"first {MAX_ROWS} of {len(frame)} scenarios; all of them are in the results" if len(frame) > MAX_ROWS else None
     if notes:
-        table.caption = "\n".join(([table.caption] if table.caption else []) + notes)
-    return table
+        caption = "\n".join(([caption] if caption else []) + notes)
+    shown = frame.head(MAX_ROWS)[params + ["status"] + [k for k, _ in kpis]]
+    return output.Output("scenarios", shown, title, caption, labels=dict(kpis),
+                         display={**{k: short for k, _ in kpis}, **{c: lambda v: output.number(_py(v)) for c in params}})
 
 
 def short(value: Any) -> str:
