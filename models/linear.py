@@ -26,7 +26,7 @@ class Family:
     """A named block of variables or rows: index tuples and the slice of columns/rows it occupies."""
 
     name: str
-    index: list[tuple]
+    index: Sequence[tuple]
     start: int
 
     @property
@@ -60,7 +60,7 @@ class LinearProblem:
                  cost: Any = 0.0) -> np.ndarray:
         """Add a family of variables; returns their column positions."""
         n = len(index)
-        fam = Family(name, list(index), self.n_vars)
+        fam = Family(name, _keep(index), self.n_vars)
         self.var_families[name] = fam
         self.n_vars += n
         self.cost.append(np.broadcast_to(np.asarray(cost, dtype=float), (n,)).copy())
@@ -73,7 +73,7 @@ class LinearProblem:
                  lb: Any = -INF, ub: Any = INF) -> np.ndarray:
         """Add a family of rows from coordinates: `rows` are 0-based within the family, `cols` global."""
         n = len(index)
-        fam = Family(name, list(index), self.n_rows)
+        fam = Family(name, _keep(index), self.n_rows)
         self.row_families[name] = fam
         self.n_rows += n
         r = np.asarray(rows, dtype=np.int64) + fam.start
@@ -148,6 +148,11 @@ def to_pyomo(lp: LinearProblem):
     m.objective = pyo.Objective(expr=obj, sense=pyo.maximize if lp.sense == "max" else pyo.minimize)
     m._columns = columns
     return m
+
+
+def _keep(index: Sequence[tuple]) -> Sequence[tuple]:
+    """An index as given when it is already an indexable sequence (a pandas MultiIndex stays lazy), else a list."""
+    return index if isinstance(index, (list, range)) or hasattr(index, "names") else list(index)
 
 
 def _finite(x: float) -> float | None:

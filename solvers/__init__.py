@@ -15,6 +15,7 @@ from solvers.contingency import recap
 from solvers.placement import Placement, place
 from solvers.sweep import sweep
 from solvers.compare import compare
+from solvers.dispatch import Dispatch, dispatch
 
 __all__ = ["optimize", "pareto", "explain", "cap_comparison", "Plan", "Solution", "Status", "sweep", "front", "non_dominated",
-           "place", "Placement", "recap", "compare"]
+           "place", "Placement", "recap", "compare", "dispatch", "Dispatch"]

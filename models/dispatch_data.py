@@ -1,0 +1,87 @@
+"""The arrays a dispatch model is built from: steps, rack classes, tiers, grid, storage and the site's physics.
+
+Everything is a numpy array over named axes: time (n), dispatch class (g), cap level (k), tier (j), free-cooling
+row (r). The solver layer fills it from a facility with the twin's own physics (`solvers.dispatch`); tests fill
+it by hand. Units are in the names: kW, kWh, USD, tokens/s, hours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from twin.onsite import Generator, Storage
+
+TOKENS_PER_S_TO_PER_H = 3600.0
+TRAINING = "training"
+"""Pseudo-tier of training classes: its 'tokens' are full-speed rack-equivalents, its demand the job's
+nominal progress (full speed / (1 + slowdown))."""
+
+
+@dataclass
+class DispatchData:
+    """One horizon of dispatch: what can run, what it earns, what it draws, what the grid allows."""
+
+    time: np.ndarray                       # (n,) datetime64 step starts
+    step_h: np.ndarray                     # (n,) hours per step
+    classes: list[str]                     # (g,) dispatch class names
+    count: np.ndarray                      # (g,) racks per class
+    fixed_kw: np.ndarray                   # (g,) kW per powered rack at utilization 0
+    dyn_kw: np.ndarray                     # (g, k) kW per rack added at utilization 1 at cap level k (nan: level not allowed)
+    speed: np.ndarray                      # (g, k) throughput fraction at cap level k (1 at TDP)
+    tiers: list[str]                       # (j,) tier ids (TRAINING included when a class trains)
+    tokens_per_s: np.ndarray               # (g, j) tokens/s per rack at full speed serving tier j (0: cannot)
+    usd_per_mtok: np.ndarray               # (g, j) revenue per million tokens of class g serving tier j
+    demand: np.ndarray                     # (n, j) tokens/s asked (training: nominal rack-equivalents)
+    deadline_h: np.ndarray                 # (j,) hours deferred work may wait (0: serve now or lose it)
+    drop_usd_per_mtok: np.ndarray          # (j,) penalty for interactive demand not served
+    offset_kw: np.ndarray                  # (n,) facility grid power = offset + slope . class kW (linearized twin)
+    slope: np.ndarray                      # (n, g) grid kW per kW of rack power of each class
+    limit_kw: np.ndarray                   # (n,) allowed grid import (connection, or an event's target)
+    price_usd_per_kwh: np.ndarray          # (n,) energy price of imports
+    payment_usd_per_kwh: np.ndarray | float = 0.0   # (n,) paid per kWh imported less during an event
+    switch_off: bool = True                # racks may be powered down (draw 0 instead of fixed_kw)
+    lim_coef: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))   # (r, g) heat per kW of class power
+    lim_cap_kw: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (n, r) free-cooling capacity
+    demand_charge_usd_per_kw: float = 0.0  # per kW of each month's peak import
+    penalty_usd_per_kwh: np.ndarray | float = 10.0   # (n,) per kWh imported above the limit (elastic; reported)
+    late_usd_per_mtok: float = 1000.0      # deferred tokens past their deadline (elastic; reported when used)
+    late_usd_per_rack_h: float = 1000.0    # training progress behind its slowdown limit (elastic; reported)
+    storage: Storage = field(default_factory=Storage)
+    generator: Generator = field(default_factory=Generator)
+    fixed_before: int = 0                  # steps whose decisions are pinned (an event's notice), see `pinned`
+    pinned: np.ndarray | None = None       # solution vector whose first `fixed_before` steps are kept
+
+    @property
+    def n_steps(self) -> int:
+        return int(self.time.size)
+
+    def month(self) -> np.ndarray:
+        """Calendar month index of each step (demand charges are billed per month)."""
+        m = self.time.astype("datetime64[M]").astype(np.int64)
+        return m - m.min()
+
+    def window(self) -> np.ndarray:
+        """(n, j) work that arrived within each tier's deadline up to each step: the most that may be waiting."""
+        units = self.unit_per_h()
+        arrived = np.cumsum(self.demand * self.step_h[:, None] * units, axis=0)
+        ends = np.cumsum(self.step_h)
+        out = np.zeros_like(arrived)
+        for j, d in enumerate(self.deadline_h):
+            if d <= 0:
+                continue
+            before = np.searchsorted(ends, ends - d + 1e-9, side="left") - 1   # last step ending >= d earlier
+            out[:, j] = arrived[:, j] - np.where(before >= 0, arrived[np.maximum(before, 0), j], 0.0)
+        return out
+
+    def late_usd_per_unit(self) -> np.ndarray:
+        """(j,) penalty per token (or training rack-hour) of deferred work past its deadline."""
+        return np.array([self.late_usd_per_rack_h if t == TRAINING else self.late_usd_per_mtok / 1e6 for t in self.tiers])
+
+    def unit_per_h(self) -> np.ndarray:
+        """(j,) per-hour scale of each tier's rate: 3600 tokens per token/s-hour, 1 rack-hour for training."""
+        return np.array([1.0 if t == TRAINING else TOKENS_PER_S_TO_PER_H for t in self.tiers])
+
+
+__all__ = ["DispatchData", "Storage", "Generator", "TRAINING", "TOKENS_PER_S_TO_PER_H"]

@@ -1,0 +1,248 @@
+"""`dispatch`: operate a facility over a horizon (hours to a year, 5-min to hourly steps) at time-varying prices,
+tier demand and grid events; the LP of `models.dispatch` solved by HiGHS, cross-checked with the twin's engine.
+
+>>> import blueprints, solvers
+>>> run = solvers.dispatch(blueprints.load("ai-factory-hall"), hours=24)
+>>> bool((run.dataset.grid_import_kw <= run.dataset.grid_limit_kw * (1 + 1e-6)).all())
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+
+from models.dispatch import MTOK, build
+from models.dispatch_data import TRAINING, DispatchData, Generator, Storage
+from solvers.dispatch_build import ClassInfo, Training, dispatch_data
+from solvers.dispatch_inputs import Event, read_events
+from solvers.dispatch_physics import Groups, SitePhysics, merge_classes, offset, secant_slopes, site_physics
+from solvers.highs import Solution, Status, solve_direct
+from twin.errors import TwinError
+from twin.physics import gpu, tokens
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from twin.facility import Facility
+
+MAX_ROUNDS = 6
+TOL_SHARE = 1e-5
+"""The LP's facility power must agree with the simulated one within this share of the grid limit (and 1 kW)."""
+
+
+class DispatchError(TwinError):
+    """HiGHS could not solve a dispatch; the message says what to change."""
+
+
+@dataclass
+class Dispatch:
+    """A solved dispatch: decisions and simulated series on simulate's coords, KPIs, what could not be met."""
+
+    dataset: xr.Dataset
+    kpis: dict[str, float]
+    explanation: str
+    cross_check: dict[str, float]
+    events: list[Event] = field(default_factory=list)
+    baseline: Dispatch | None = None
+    status: Status = Status.OPTIMAL
+
+    @property
+    def met(self) -> bool:
+        """True when every limit, event target and deadline was met."""
+        return not self.explanation
+
+    def save(self, path):
+        return self.dataset.twin.save(path)
+
+
+def dispatch(
+    facility: Facility,
+    hours: int = 168,
+    freq: str = "1h",
+    *,
+    weather: Any = None,
+    start: str = "2025-01-01",
+    prices: Any = None,
+    events: Any = None,
+    demand: Any = None,
+    workload: tokens.Workload | None = None,
+    training: Training | dict | None = None,
+    storage: Storage | None = None,
+    generator: Generator | None = None,
+    demand_charge_usd_per_kw: float = 0.0,
+    caps: bool = True,
+    switch_off: bool = True,
+    deadlines: dict[str, float] | None = None,
+    cap_curve: str = gpu.DEFAULT_CAP_CURVE,
+    per_device: bool | None = None,
+    time_limit: float = 300.0,
+    progress: Callable[[str], None] | None = None,
+) -> Dispatch:
+    """Dispatch `facility` for `hours` at `freq`: racks on, caps, tiers, deferred work, battery, generator, import.
+
+    prices: USD/MWh (number, array per step, or CSV `time, price_usd_per_mwh`); default the site's electricity
+    price. events: curtailment requests (file or list, see `solvers.dispatch_inputs.read_events`); with events
+    the facility is first dispatched without them (the baseline the targets in % and the cost refer to).
+    demand: tokens/s per (time, tier), or a share of capacity; default capacity x the diurnal profile.
+    training: `Training(share, slowdown, deadline_h)` for a share of the racks. storage / generator: behind the
+    meter; default the facility's battery and generator devices (`twin.onsite`).
+    """
+    import twin.weather as weather_mod
+    from twin.physics.topology import build as topology
+
+    say = progress or (lambda _msg: None)
+    workload = workload if workload is not None else tokens.Workload()
+    if isinstance(training, dict):
+        training = Training(**training)
+    wx = weather_mod.load(weather if weather is not None else facility.climate, hours=int(hours), freq=freq, start=start)
+    time = wx["time"].values
+    topo = topology(facility)
+    say("preparing the twin's physics")
+    phys = site_physics(facility, topo, facility.catalog, workload, wx, cap_curve)
+    groups = merge_classes(phys)
+    if storage is None or generator is None:
+        from twin.onsite import behind_the_meter
+
+        own_storage, own_generator = behind_the_meter(facility)
+        storage = storage if storage is not None else own_storage
+        generator = generator if generator is not None else own_generator
+    data, info = dispatch_data(facility, groups, time, workload=workload, prices=prices, demand=demand,
+                               training=training, caps=caps, switch_off=switch_off, cap_curve=cap_curve,
+                               deadlines=deadlines, storage=storage, generator=generator,
+                               demand_charge_usd_per_kw=demand_charge_usd_per_kw)
+    evs = read_events(events)
+    say("dispatching" + (" without events (baseline)" if evs else ""))
+    base = _solve(data, phys, groups, info, time_limit)
+    if per_device is None:
+        per_device = time.size * phys.n_devices <= 20_000_000
+    if not evs:
+        return _result(facility, data, phys, groups, info, base, wx, workload, [], None, per_device)
+    baseline = _result(facility, data, phys, groups, info, base, wx, workload, [], None, False)
+    say("dispatching with the events")
+    ev_data = with_events(data, evs, base.grid_kw)
+    ev_data.pinned = base.x
+    ev_data.fixed_before = min(e.notice_step(time) for e in evs)
+    run = _solve(ev_data, phys, groups, info, time_limit, start=base.group_kw, slope=base.slope)
+    return _result(facility, ev_data, phys, groups, info, run, wx, workload, evs, baseline, per_device)
+
+
+def with_events(data: DispatchData, events: list[Event], baseline_kw: np.ndarray) -> DispatchData:
+    """A copy of `data` whose import limit, price and penalty follow the events (targets from `baseline_kw`)."""
+    limit = data.limit_kw.copy()
+    payment = np.zeros(data.n_steps)
+    penalty = np.array(data.penalty_usd_per_kwh, dtype=float, copy=True)
+    for e in events:
+        m = e.mask(data.time, data.step_h)
+        if not m.any():
+            raise TwinError(f"event {e.id!r} ({e.start}, {e.duration_h:g} h) lies outside the dispatch horizon "
+                            f"{data.time[0]} .. {data.time[-1]}; lengthen --hours or move the event")
+        limit[m] = np.minimum(limit[m], e.target_kw(baseline_kw[m], float(data.limit_kw[m].min())))
+        payment[m] += e.payment_usd_per_mwh / 1000.0
+        if e.penalty_usd_per_mwh is not None:
+            penalty[m] = e.penalty_usd_per_mwh / 1000.0
+    return dataclasses.replace(data, limit_kw=limit, payment_usd_per_kwh=payment, penalty_usd_per_kwh=penalty)
+
+
+@dataclass
+class _Solved:
+    x: np.ndarray
+    values: dict[str, np.ndarray]
+    group_kw: np.ndarray           # (n, g)
+    grid_kw: np.ndarray            # (n,) import the LP planned
+    sim: dict[str, np.ndarray]     # engine outputs at the dispatched power
+    model_kw: np.ndarray           # (n,) facility power the LP's line gave
+    rounds: int
+    solution: Solution
+    timings: dict[str, float]
+    slope: np.ndarray              # (n, g) the LP's grid kW per kW of group power
+
+
+def _solve(data: DispatchData, phys: SitePhysics, groups: Groups, info: ClassInfo, time_limit: float,
+           start: np.ndarray | None = None, slope: np.ndarray | None = None) -> _Solved:
+    """Solve with the twin's line through a reference dispatch, move the reference to the solution, repeat until
+    the simulated facility power equals the planned one (within TOL_SHARE of the limit); steps whose import the
+    simulation puts above the limit get that excess taken off their limit for the next round."""
+    import time as clock
+
+    n = data.n_steps
+    t0 = clock.perf_counter()
+    slope_g = secant_slopes(phys, groups) if slope is None else slope
+    timings = {"physics_s": clock.perf_counter() - t0, "build_s": 0.0, "solve_s": 0.0}
+    ref = start if start is not None else np.broadcast_to(groups.count * groups.max_kw, (n, groups.count.size)).copy()
+    tol = max(TOL_SHARE * float(np.max(data.limit_kw)), 1.0)
+    margin = np.zeros(n)
+    limit = data.limit_kw.copy()
+    prev = None
+    for rounds in range(1, MAX_ROUNDS + 1):
+        t0 = clock.perf_counter()
+        base, sim = offset(phys, groups, ref, slope_g)
+        timings["physics_s"] += clock.perf_counter() - t0
+        if prev is not None:
+            err = sim["grid_power_kw"] - prev.model_kw
+            excess = prev.grid_kw + err - limit
+            if np.max(np.abs(err)) <= tol and np.max(excess) <= tol:
+                break
+            margin += np.maximum(excess, 0.0)
+        data.offset_kw, data.slope = base, slope_g[:, info.group]
+        data.limit_kw = limit - margin
+        t0 = clock.perf_counter()
+        lp = build(data)
+        t1 = clock.perf_counter()
+        sol = solve_direct(lp, time_limit=time_limit)
+        timings["build_s"] += t1 - t0
+        timings["solve_s"] += clock.perf_counter() - t1
+        if not sol.ok:
+            raise DispatchError(f"HiGHS ended with status {sol.status.value} on the dispatch LP ({lp.n_vars:,} variables, "
+                                f"{lp.n_rows:,} rows); raise time_limit={time_limit:g} or shorten the horizon")
+        values = {name: sol.x[f.start:f.stop].reshape(n, -1) if f.index.names[0] == "t" else sol.x[f.start:f.stop]
+                  for name, f in lp.var_families.items()}
+        class_kw = _class_kw(data, values)
+        group_kw = np.zeros((n, groups.count.size))
+        np.add.at(group_kw.T, info.group, class_kw.T)
+        prev = _Solved(sol.x, values, group_kw, values["grid"][:, 0], sim, base + (slope_g * group_kw).sum(axis=1),
+                       rounds, sol, timings, slope_g)
+        ref = group_kw
+    else:
+        sim = phys.run(groups.rack_kw(prev.group_kw))
+    data.limit_kw = limit
+    return dataclasses.replace(prev, sim=sim, timings=timings)
+
+
+def _class_kw(data: DispatchData, values: dict[str, np.ndarray]) -> np.ndarray:
+    """(n, d) rack power of each dispatch class from the LP's racks on and work."""
+    gk = np.argwhere(np.isfinite(data.dyn_kw))
+    kw = values["on"] * data.fixed_kw[None, :]
+    np.add.at(kw.T, gk[:, 0], (values["work"] * data.dyn_kw[gk[:, 0], gk[:, 1]][None, :]).T)
+    return kw
+
+
+def _result(facility, data, phys, groups, info, solved: _Solved, wx, workload, events, baseline, per_device) -> Dispatch:
+    from solvers.dispatch_result import dataset, explain, kpis
+
+    sim, coords = solved.sim, None
+    if per_device:
+        topo = phys.engine.topo
+        sim = phys.run(groups.rack_kw(solved.group_kw), per_device=True)
+        coords = {"device": ("device", np.array(topo.power_ids + topo.cool_ids, dtype=str), {"long_name": "device id"}),
+                  "device_kind": ("device", np.concatenate([topo.power_kind, topo.cool_kind]).astype(str)),
+                  "device_rating_kw": ("device", np.concatenate([topo.power_rating, topo.cool_rating]), {"units": "kW"})}
+    ds = dataset(facility, data, info, solved, sim, wx, workload, events, coords)
+    k = kpis(data, ds, baseline)
+    err = sim["grid_power_kw"] - solved.model_kw
+    check = {
+        "grid_max_abs_kw": float(np.max(np.abs(err))),
+        "grid_max_rel": float(np.max(np.abs(err) / np.maximum(sim["grid_power_kw"], 1e-9))),
+        "rounds": float(solved.rounds),
+        "throttled_steps": float(np.sum(sim["throttling"])),
+        **{k_: float(v) for k_, v in solved.timings.items()},
+    }
+    ds.attrs.update({f"cross_check_{k_}": v for k_, v in check.items()})
+    text = explain(data, ds, events)
+    return Dispatch(ds, k, text, check, events, baseline, solved.solution.status)
+
+
+__all__ = ["dispatch", "Dispatch", "DispatchError", "with_events", "Training", "Storage", "Generator", "TRAINING", "MTOK"]
