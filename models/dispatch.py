@@ -37,6 +37,7 @@ from models.dispatch_data import DispatchData
 from models.linear import INF, LinearProblem
 
 MTOK = 1e6
+PINNED = ("on", "work", "charge", "discharge", "gen")
 
 
 def _index(name_dims: tuple[str, ...], *axes) -> pd.MultiIndex:
@@ -85,7 +86,8 @@ def build(data: DispatchData) -> LinearProblem:
                        cost=-(dt[:, None] * data.drop_usd_per_mtok[ji][None, :] * units[ji][None, :] / MTOK).ravel())
     drop = drop.reshape(n, len(ji))
     if jd.size:
-        backlog = lp.add_vars("backlog", _index(("t", "j"), n, len(jd))).reshape(n, len(jd))
+        backlog = lp.add_vars("backlog", _index(("t", "j"), n, len(jd)),
+                              cost=-(dt[:, None] * data.wait_usd_per_unit_h()[jd][None, :]).ravel()).reshape(n, len(jd))
         late = lp.add_vars("late", _index(("t", "j"), n, len(jd)),
                            cost=-np.tile(data.late_usd_per_unit()[jd], n))
         late = late.reshape(n, len(jd))
@@ -193,9 +195,11 @@ def build(data: DispatchData) -> LinearProblem:
 
 
 def _pin(lp: LinearProblem, data: DispatchData) -> None:
-    """Fix every per-step variable of the first `fixed_before` steps to the pinned solution (an event's notice)."""
-    for k, fam in enumerate(lp.var_families.values()):
-        if fam.index.names[0] != "t":
+    """Fix the power decisions (racks on, work per cap, battery, generator) of the first `fixed_before` steps to the
+    pinned solution (the site learns of an event at its notice); what follows from them (import, tier split, backlog)
+    stays free, so numerical residuals of the pinned solution cannot make the rows infeasible."""
+    for k, (name, fam) in enumerate(lp.var_families.items()):
+        if name not in PINNED:
             continue
         stop = data.fixed_before * (len(fam.index) // data.n_steps)
         values = data.pinned[fam.start:fam.start + stop]

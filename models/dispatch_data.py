@@ -45,9 +45,11 @@ class DispatchData:
     lim_coef: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))   # (r, g) heat per kW of class power
     lim_cap_kw: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (n, r) free-cooling capacity
     demand_charge_usd_per_kw: float = 0.0  # per kW of each month's peak import
-    penalty_usd_per_kwh: np.ndarray | float = 10.0   # (n,) per kWh imported above the limit (elastic; reported)
-    late_usd_per_mtok: float = 1000.0      # deferred tokens past their deadline (elastic; reported when used)
+    penalty_usd_per_kwh: np.ndarray | float = 1e4    # (n,) per kWh imported above the limit (elastic; reported)
+    late_usd_per_mtok: float = 100.0       # deferred tokens past their deadline (elastic; reported when used)
     late_usd_per_rack_h: float = 1000.0    # training progress behind its slowdown limit (elastic; reported)
+    wait_usd_per_mtok_h: float = 1e-3      # holding cost of deferred tokens per hour waiting (see WAIT note)
+    wait_usd_per_rack_h_h: float = 0.1     # holding cost of training lag per rack-hour behind per hour
     storage: Storage = field(default_factory=Storage)
     generator: Generator = field(default_factory=Generator)
     fixed_before: int = 0                  # steps whose decisions are pinned (an event's notice), see `pinned`
@@ -78,6 +80,11 @@ class DispatchData:
     def late_usd_per_unit(self) -> np.ndarray:
         """(j,) penalty per token (or training rack-hour) of deferred work past its deadline."""
         return np.array([self.late_usd_per_rack_h if t == TRAINING else self.late_usd_per_mtok / 1e6 for t in self.tiers])
+
+    def wait_usd_per_unit_h(self) -> np.ndarray:
+        """(j,) holding cost per token (or training rack-hour) waiting one hour: small (about a tenth of a GB200's
+        energy cost per token), so work is deferred for price or grid signals, not for negligible cooling savings."""
+        return np.array([self.wait_usd_per_rack_h_h if t == TRAINING else self.wait_usd_per_mtok_h / 1e6 for t in self.tiers])
 
     def unit_per_h(self) -> np.ndarray:
         """(j,) per-hour scale of each tier's rate: 3600 tokens per token/s-hour, 1 rack-hour for training."""

@@ -20,9 +20,11 @@ DEFERRABLE_TTFT_S = 3600.0
 DROP_TIER = "standard"
 """Assumption: interactive demand left unserved costs what the catalog's standard tier sells a token for (an SLA
 credit / lost-customer proxy), so curtailment cuts the free tier first, then standard, then premium."""
-PENALTY_USD_PER_KWH = 10.0
-"""Elastic price of importing above a limit (10,000 USD/MWh, the order of capped scarcity prices, e.g. ERCOT's
-5,000 USD/MWh offer cap): high enough that the dispatch only does it when nothing else can meet the target."""
+PENALTY_USD_PER_KWH = 1e4
+"""Elastic price of importing above a limit (10 M USD/MWh): above what racks earn per kWh (a GB200 rack makes
+~8 M tokens per kWh, ~800 USD at the 100 USD/Mtok late penalty), so the dispatch exceeds a limit only when no
+rack, battery or generator can meet it; late deferred work costs 100 USD/Mtok (above every tier price), so it is
+kept only when dropping interactive demand cannot free the power."""
 
 
 @dataclass(frozen=True)

@@ -155,8 +155,10 @@ def _class_power(data: DispatchData, v) -> np.ndarray:
     return kw
 
 
-def kpis(data: DispatchData, ds: xr.Dataset, baseline=None) -> dict[str, float]:
-    """Money, energy and tokens over the horizon (USD, MWh, tokens); with a baseline, what the events cost."""
+def kpis(data: DispatchData, ds: xr.Dataset, objective: float, baseline=None) -> dict[str, float]:
+    """Money, energy and tokens over the horizon (USD, MWh, tokens); with a baseline, what the events cost: in cash
+    (revenue lost and energy bought; negative when shifting work saved money) and in the LP's terms (cash plus the
+    holding cost of deferred work and the penalty of dropped interactive demand)."""
     h = ds["step_hours"].values
     imp = ds["grid_import_kw"].values
     base_price = data.price_usd_per_kwh
@@ -195,6 +197,8 @@ def kpis(data: DispatchData, ds: xr.Dataset, baseline=None) -> dict[str, float]:
         else:
             out[f"late_{t}"] = float(ds["late"].values[:, j].max())
     out["profit_usd"] = revenue - energy - demand_charge - fuel - wear
+    pay_part = float((data.payment_usd_per_kwh * ds["grid_import_kw"].values * h).sum()) if np.ndim(data.payment_usd_per_kwh) else 0.0
+    out["objective_usd"] = objective + pay_part          # the LP's value without the event payments
     if baseline is not None:
         b = baseline.kpis
         base_imp = baseline.dataset["grid_import_kw"].values
@@ -202,6 +206,13 @@ def kpis(data: DispatchData, ds: xr.Dataset, baseline=None) -> dict[str, float]:
         cut = np.where(ev, base_imp - imp, 0.0)
         out["curtailed_mwh"] = float((cut * h).sum()) / 1000.0
         out["curtailment_cost_usd"] = b["profit_usd"] - out["profit_usd"]
+        out["curtailment_shadow_cost_usd"] = b["objective_usd"] - out["objective_usd"]
+        late = ds["backlog"].values - baseline.dataset["backlog"].values
+        out["deferred_peak_rack_hours"] = float(late[:, [j for j, t in enumerate(data.tiers) if t == TRAINING]].max(initial=0.0))
+        after = np.flatnonzero(ev)[-1] + 1 if ev.any() else h.size
+        behind = np.abs(late[after:]) > 1e-6 * np.maximum(np.abs(baseline.dataset["backlog"].values[after:]), 1.0)
+        caught = np.flatnonzero(~behind.any(axis=1))
+        out["recovery_h"] = float(h[after:after + (caught[0] if caught.size else behind.shape[0])].sum())
         out["profit_usd"] += out["event_payment_usd"]
         out["revenue_lost_usd"] = b["revenue_usd"] - revenue
         for j, t in enumerate(data.tiers):
@@ -214,7 +225,7 @@ def explain(data: DispatchData, ds: xr.Dataset, events) -> str:
     """What could not be met, in MW, hours and tokens ('' when everything was)."""
     h = ds["step_hours"].values
     over = ds["over_limit_kw"].values
-    tol = 1e-6 * max(float(data.limit_kw.max()), 1.0) + 1e-3
+    tol = 1e-6 * max(float(data.limit_kw.max()), 1.0)
     parts = []
     bad = over > tol
     if bad.any():
