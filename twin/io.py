@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import yaml
 
@@ -40,6 +42,27 @@ def atomic_write(path: str | Path, write: Callable[[Any], None], *, binary: bool
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+@contextmanager
+def atomic_output(path: str | Path) -> Iterator[Path]:
+    """For tools that write a file by name (USD, image writers): a path with the same name in a hidden folder
+    beside `path`, renamed into place only when the block ends without error, with the user's umask.
+
+    A killed or failed write leaves the old file as it was; the hidden folder is always removed.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        tmp = folder / path.name
+        yield tmp
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)
+        os.replace(tmp, path)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def read_text(path: str | Path) -> str:

@@ -1,0 +1,163 @@
+"""A facility's edges as connection points: which ports each node has, which port links to which, and manifolds.
+
+Power edges end on one input port per feed (`power_in_0`, `power_in_1`, ...) and leave from one output port per
+source. Heat edges leave a rack through a manifold: racks whose heat goes to the same units share one manifold
+(a hall's coolant header or air return), which then links to those units' ports, so a hall of 400 racks on 34
+CDUs is 434 links, not 13,600. Everything else links port to port. An edge none of these fit (or one with
+attributes besides `kind`) is kept verbatim for `twin:otherEdges`. Pure Python over the graph's edge index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from twin.graph import CONTAINS_PARENT
+from twin.usd.schema import POWER, Link, Port, link_for
+
+if TYPE_CHECKING:
+    from twin.facility import Facility
+
+
+@dataclass
+class Manifold:
+    """Racks whose heat of one link type goes to the same units: members' source ports -> the units' ports."""
+
+    link: Link
+    racks: list[str]
+    targets: list[str]
+
+
+@dataclass
+class Ports:
+    """Per node its ports (name -> Port) and per source port the target (node, port) pairs it links to."""
+
+    ports: dict[str, dict[str, Port]] = field(default_factory=dict)
+    links: dict[tuple[str, str], list[tuple[str, str]]] = field(default_factory=dict)
+    manifolds: list[Manifold] = field(default_factory=list)
+    rack_links: dict[str, tuple[int, tuple[Link, ...]]] = field(default_factory=dict)
+    parent: dict[str, str] = field(default_factory=dict)
+    gpus: dict[str, int] = field(default_factory=dict)
+    other_nodes: list[list[Any]] = field(default_factory=list)
+    other_edges: list[list[Any]] = field(default_factory=list)
+
+
+def build(facility: Facility) -> Ports:
+    """Every edge of the facility as hierarchy, GPU counts, ports and links, or kept verbatim (module docstring)."""
+    g = facility.graph
+    nodes = g.nodes
+    out = Ports()
+    carried = _gpus(facility, out)
+    rack_heat: dict[str, dict[Link, list[str]]] = {}
+    power_in: dict[str, int] = {}
+    for kind, pairs in g.edges_by_kind().items():
+        if kind == "contains":
+            for u, v in pairs:
+                if u in carried and v in carried and _structural(nodes, u, v) and v not in out.parent:
+                    out.parent[v] = u
+                else:
+                    out.other_edges.append([u, v, dict(g.succ[u][v])])
+            continue
+        for u, v in pairs:
+            attrs = g.succ[u][v]
+            link = link_for(kind, nodes[u].get("kind"), nodes[v].get("kind")) \
+                if len(attrs) == 1 and u in carried and v in carried else None
+            if link is None:
+                out.other_edges.append([u, v, dict(attrs)])
+            elif link is POWER:
+                k = power_in.get(v, 0)
+                power_in[v] = k + 1
+                target = numbered(k)
+                out.ports.setdefault(u, {})[link.source.name] = link.source
+                out.ports.setdefault(v, {})[target.name] = target
+                out.links.setdefault((u, link.source.name), []).append((v, target.name))
+            elif nodes[u].get("kind") == "rack":
+                rack_heat.setdefault(u, {}).setdefault(link, []).append(v)
+            else:
+                _add_link(out, link, u, v)
+    _manifolds(out, rack_heat)
+    for rack in facility.nodes_of("rack"):
+        out.rack_links[rack] = (power_in.get(rack, 0), tuple(sorted(rack_heat.get(rack, {}), key=_by_name)))
+    return out
+
+
+def _gpus(facility: Facility, out: Ports) -> set[str]:
+    """Count each rack's GPUs where they are what `populate` makes (ids `<rack>/gpu-NN`, no attributes of their
+    own); any other GPU and every node of a kind the stage has no prim for is kept verbatim. Returns the ids
+    that get a prim."""
+    from twin.facility import SITE, gpu_ids
+    from twin.graph import DEVICE_KINDS
+
+    g = facility.graph
+    scan = g.scan()
+    nodes = g.nodes
+    kids: dict[str, list[str]] = {}
+    for gpu, rack in scan.gpu_rack.items():
+        kids.setdefault(rack, []).append(gpu)
+    for rack in facility.nodes_of("rack"):
+        own = kids.get(rack, [])
+        canonical = all(len(nodes[k]) == 1 for k in own) and (own == gpu_ids(rack, len(own)) or
+                                                               set(own) == set(gpu_ids(rack, len(own))))
+        out.gpus[rack] = len(own) if canonical else 0
+        if not canonical:
+            out.other_nodes += [[k, dict(nodes[k])] for k in own]
+            out.other_edges += [[rack, k, dict(g.succ[rack][k])] for k in own]
+    carried = {SITE} if SITE in nodes and nodes[SITE].get("kind") == "site" else set()
+    for kind, pairs in scan.by_kind.items():
+        if kind in DEVICE_KINDS or kind in ("hall", "row", "rack"):
+            carried.update(n for n, _ in pairs)
+        elif kind != "gpu":
+            out.other_nodes += [[n, dict(d)] for n, d in pairs if n not in carried]
+    gpu_orphans = [n for n, _ in scan.by_kind.get("gpu", []) if n not in scan.gpu_rack]
+    out.other_nodes += [[n, dict(nodes[n])] for n in gpu_orphans]
+    return carried
+
+
+def _by_name(link: Link) -> str:
+    return link.source.name
+
+
+def _structural(nodes, u: str, v: str) -> bool:
+    """A contains edge the prim hierarchy carries: site -> hall -> row -> rack (rack -> GPU is apart already)."""
+    return CONTAINS_PARENT.get(nodes[v].get("kind")) == nodes[u].get("kind")
+
+
+def _add_link(out: Ports, link: Link, u: str, v: str) -> None:
+    for node, port, companion in ((u, link.source, link.companions[0]), (v, link.target, link.companions[1])):
+        own = out.ports.setdefault(node, {})
+        own[port.name] = port
+        own.setdefault(companion.name, companion)
+    out.links.setdefault((u, link.source.name), []).append((v, link.target.name))
+
+
+def _manifolds(out: Ports, rack_heat: dict[str, dict[Link, list[str]]]) -> None:
+    groups: dict[tuple[Link, frozenset[str]], Manifold] = {}
+    for rack, by_link in rack_heat.items():
+        for link, targets in by_link.items():
+            key = (link, frozenset(targets))
+            m = groups.get(key)
+            if m is None:
+                m = groups[key] = Manifold(link, [], list(targets))
+                out.manifolds.append(m)
+                for t in targets:
+                    own = out.ports.setdefault(t, {})
+                    own[link.target.name] = link.target
+                    own.setdefault(link.companions[1].name, link.companions[1])
+            m.racks.append(rack)
+
+
+@lru_cache(maxsize=None)
+def numbered(k: int) -> Port:
+    p = POWER.target
+    return Port(f"{p.name}_{k}", p.domain, p.direction, p.system, p.disconnect, p.edge, p.end)
+
+
+def rack_ports(n_power_in: int, links: tuple[Link, ...]) -> dict[str, Port]:
+    """The ports of a rack with `n_power_in` feeds whose heat leaves by `links` (the same for all such racks)."""
+    ports = {numbered(k).name: numbered(k) for k in range(n_power_in)}
+    for link in links:
+        ports[link.source.name] = link.source
+        ports.setdefault(link.companions[0].name, link.companions[0])
+    return ports
+
