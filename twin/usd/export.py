@@ -19,7 +19,7 @@ from twin.errors import BlueprintError
 from twin.usd import geometry, metadata, ports, values
 from twin.usd.schema import (
     CONNECTED_TO, CP, END, EQUIPMENT, EQUIPMENT_GEOMETRY, FACILITY, FORMAT, GPUS, ID, KIND, MANIFOLDS, MEMBERS,
-    OTHER_ATTRIBUTES, OTHER_EDGES, OTHER_NODES, PROTOTYPES, RACK_GEOMETRY, ROLE, SCOPE, Port, derived_id, prim_name,
+    OTHER_ATTRIBUTES, OTHER_EDGES, OTHER_NODES, PAIRED, PROTOTYPES, RACK_GEOMETRY, ROLE, SCOPE, Port, derived_id, prim_name,
     unique,
 )
 from twin.usd.writer import Writer
@@ -273,8 +273,7 @@ class _Stage:
             for prop, value in (("domain", port.domain), ("direction", port.direction), ("system", port.system),
                                 ("disconnectType", port.disconnect)):
                 w.attr(spec, CP + prop, "token", value, custom=True)
-            if port.end is not None:
-                w.attr(spec, END, "token", port.end, custom=True)
+            w.attr(spec, END, "token", port.end or PAIRED, custom=True)
             self._rating(spec, port, kw, heat, tech)
             if node is not None:
                 self.port_specs[(node, name)] = spec

@@ -55,7 +55,7 @@ def split(attrs: dict[str, Any], is_identifier, where: str, prefix: str = NS) ->
     typed: dict[str, tuple[str, Any]] = {}
     other: dict[str, Any] = {}
     for key, value in attrs.items():
-        spec = usd_type(value) if key not in RESERVED and is_identifier(prefix + str(key)) else None
+        spec = usd_type(value) if str(key).split(":")[0] not in RESERVED and is_identifier(prefix + str(key)) else None
         if spec is None:
             other[key] = value
         else:
