@@ -28,7 +28,7 @@ def names() -> list[str]:
 def path(name: str) -> Path:
     """The file behind a packaged blueprint name (or the given path, if it is a file)."""
     candidate = Path(name)
-    if candidate.suffix.lower() in (".yaml", ".yml", ".json"):
+    if candidate.suffix.lower() in (".yaml", ".yml", ".json", ".usda", ".usdc", ".usd", ".usdz"):
         if not candidate.is_file():
             raise BlueprintError(f"{name}: no such blueprint file; check the path")
         return candidate

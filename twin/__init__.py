@@ -18,12 +18,13 @@ from twin.facility import Facility
 
 __version__ = "0.1.0"
 
-_LAZY_MODULES = ("catalog", "weather", "blueprint", "io", "tables", "validation", "physics", "views", "state")
-_LAZY_FUNCTIONS = {"simulate": "twin.simulation", "render": "twin.views"}
+_LAZY_MODULES = ("catalog", "weather", "blueprint", "io", "tables", "validation", "physics", "views", "state", "usd")
+_LAZY_FUNCTIONS = {"simulate": "twin.simulation", "render": "twin.views", "export_usd": "twin.usd",
+                   "import_usd": "twin.usd"}
 
 
 def __getattr__(name: str) -> Any:
-    """Import heavier submodules (and `simulate`, `render`) on first use so `import twin` stays fast."""
+    """Import heavier submodules (and `simulate`, `render`, `export_usd`, ...) on first use so `import twin` stays fast."""
     if name in _LAZY_MODULES:
         return importlib.import_module(f"twin.{name}")
     if name in _LAZY_FUNCTIONS:

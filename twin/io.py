@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from twin.facility import Facility
 
 YAML_SUFFIXES = (".yaml", ".yml")
+USD_SUFFIXES = (".usda", ".usdc", ".usd", ".usdz")
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's safe loader when PyYAML has it (~10x faster), else the pure-Python one: both construct only plain data."""
 SAFE_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -94,10 +95,14 @@ def parse_yaml(text: str, origin: str) -> tuple[Any, Doc]:
 
 
 def load(path: str | Path, *, catalog: Catalog | None = None) -> Facility:
-    """Read a facility from a blueprint YAML or a node-link JSON file."""
+    """Read a facility from a blueprint YAML, a node-link JSON or a USD stage (see `twin.usd`)."""
     from twin import blueprint
 
     path = Path(path)
+    if path.suffix.lower() in USD_SUFFIXES:
+        from twin.usd import import_usd
+
+        return import_usd(path, catalog=catalog)
     text = read_text(path)
     if path.suffix.lower() == ".json":
         with bulk():
@@ -108,18 +113,22 @@ def load(path: str | Path, *, catalog: Catalog | None = None) -> Facility:
 
 
 def save(facility: Facility, path: str | Path) -> Path:
-    """Write YAML (explicit blueprint) or JSON (node-link, every node and edge) by the file's suffix."""
+    """Write YAML (explicit blueprint), JSON (node-link, every node and edge) or USD by the file's suffix."""
     from twin import blueprint
 
     path = Path(path)
     suffix = path.suffix.lower()
+    if suffix in USD_SUFFIXES:
+        from twin.usd import export_usd
+
+        return export_usd(facility, path)
     if suffix in YAML_SUFFIXES:
         data = blueprint.write(facility)
         return atomic_write(path, lambda fh: yaml.dump(data, fh, Dumper=SAFE_DUMPER, sort_keys=False, width=120))
     if suffix == ".json":
         data = to_node_link(facility)
         return atomic_write(path, lambda fh: json.dump(data, fh, separators=(",", ":"), allow_nan=False))
-    raise BlueprintError(f"{path}: unknown file type {suffix!r}; save as .yaml, .yml or .json")
+    raise BlueprintError(f"{path}: unknown file type {suffix!r}; save as .yaml, .yml, .json or .usda/.usdc/.usdz")
 
 
 def to_node_link(facility: Facility) -> dict[str, Any]:

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 SUFFIXES = (".usda", ".usdc", ".usd", ".usdz")
 RACK_SHARED = ("system", "nodes", "power_cap_w", "width_m", "depth_m", "height_m")
 """Rack attributes kept once per prototype rather than on every rack."""
+DEVICE_SHARED = ("model", "rating_kw", "width_m", "depth_m", "height_m")
+"""Device attributes its prototype's metadata and ports depend on (they stay on the device too)."""
 POSITION = ("x_m", "y_m", "z_m")
 STRUCTURE_CHILDREN = {"site": {EQUIPMENT, PROTOTYPES, MANIFOLDS, EQUIPMENT_GEOMETRY, RACK_GEOMETRY},
                       "hall": {"Floor", RACK_GEOMETRY, MANIFOLDS}, "row": set()}
@@ -95,7 +97,7 @@ class _Stage:
         self.facility, self.plan, self.lay, self.w = facility, plan, lay, w
         self.is_identifier = w.Sdf.Path.IsValidNamespacedIdentifier
         self.path: dict[str, str] = {}
-        self.port_specs: dict[tuple[str, str], Any] = {}
+        self.node_specs: dict[str, Any] = {}
         self.taken: dict[str, set[str]] = {}
         self.flows = _flows()
 
@@ -127,6 +129,7 @@ class _Stage:
             w.attr(self.root, ID, "string", SITE, custom=True)
             w.attr(self.root, KIND, "token", "site", custom=True)
         self._halls_rows()
+        self.proto_scope = w.prim(self.root, PROTOTYPES, "Scope", specifier="class")
         self._racks()
         self._devices()
         self._links()
@@ -181,7 +184,6 @@ class _Stage:
         table = self.lay.racks
         cat = f.catalog
         protos: dict[tuple, str] = {}
-        self.proto_scope = w.prim(self.root, PROTOTYPES, "Scope", specifier="class")
         cooling = table["cooling"].tolist() if "cooling" in table else [None] * len(table)
         for i, rack in enumerate(table.index):
             parent = plan.parent.get(rack)
@@ -225,7 +227,7 @@ class _Stage:
         liquid = float(row.get("liquid_fraction") or 0.0)
         tech = cat.cooling.get(row.get("cooling")) if isinstance(row.get("cooling"), str) else None
         heat = {"tcs": kw * liquid, "air": kw * (1.0 - liquid)}
-        self._ports(spec, ports.rack_ports(n_in, links), size, kw, heat, tech, None)
+        self._ports(spec, ports.rack_ports(n_in, links), size, kw, heat, tech)
         return f"{self.root_path}/{PROTOTYPES}/{name}"
 
     # ------------------------------------------------------------------------------------------ devices
@@ -234,6 +236,7 @@ class _Stage:
         nodes = f.graph.nodes
         dev = self.lay.devices
         structure = {n for k in ("hall", "row") for n in f.nodes_of(k)}
+        protos: dict[tuple, str] = {}
         equipment = None
         for node, kind, x, y, z, dw, dd, dh in zip(dev.index, dev["kind"], dev["x_m"], dev["y_m"], dev["z_m"],
                                                   dev["width_m"], dev["depth_m"], dev["height_m"]):
@@ -246,22 +249,38 @@ class _Stage:
                 parent_path, rest = self.path[parent], node[len(parent) + 1:]
             name = unique(prim_name(rest.replace("/", "__")), self.taken.setdefault(parent_path, set()))
             self.path[node] = f"{parent_path}/{name}"
-            spec = w.prim(self._parent_spec(parent_path), name, "Xform", kind="component")
-            w.translate(spec, (x, y, z))
-            w.attr(spec, ID, "string", node, custom=True)
-            w.attr(spec, KIND, "token", kind, custom=True)
             attrs = nodes[node]
+            own = self.plan.ports.get(node, {})
+            size = (round(float(dw), 6), round(float(dd), 6), round(float(dh), 6))
+            identity = tuple((k, type(attrs.get(k)).__name__, attrs.get(k)) for k in DEVICE_SHARED
+                             if isinstance(attrs.get(k), (str, int, float, type(None))))
+            key = (kind, identity, tuple(own), size)
+            proto = protos.get(key)
+            if proto is None:
+                proto = protos[key] = self._device_prototype(len(protos), kind, attrs, own, size)
+            spec = w.prim(self._parent_spec(parent_path), name, "Xform", instanceable=True)
+            w.reference(spec, proto)
+            w.translate(spec, (x, y, z), order=False)
+            w.attr(spec, ID, "string", node, custom=True)
             self._node_attrs(spec, node, attrs, skip=("kind",))
-            w.attrs(spec, metadata.device(kind, attrs, f.catalog))
-            own = self.plan.ports.get(node)
-            if own:
-                rating = attrs.get("rating_kw")
-                kw = float(rating) if isinstance(rating, (int, float)) and not isinstance(rating, bool) else None
-                self._ports(spec, own, (float(dw), float(dd), float(dh)), kw, None, None, node)
+            self.node_specs[node] = spec
+
+    def _device_prototype(self, index: int, kind: str, attrs: dict, own: dict[str, Port], size: tuple) -> str:
+        w = self.w
+        name = f"{prim_name(kind).title().replace('_', '')}_{index}"
+        spec = w.prim(self.proto_scope, name, "Xform", kind="component")
+        w.attr(spec, "xformOpOrder", "token[]", ["xformOp:translate"], uniform=True)
+        w.attr(spec, KIND, "token", kind, custom=True)
+        w.attrs(spec, metadata.device(kind, attrs, self.facility.catalog))
+        if own:
+            rating = attrs.get("rating_kw")
+            kw = float(rating) if isinstance(rating, (int, float)) and not isinstance(rating, bool) else None
+            self._ports(spec, own, size, kw, None, None)
+        return f"{self.root_path}/{PROTOTYPES}/{name}"
 
     # ------------------------------------------------------------------------------------------ ports
     def _ports(self, owner: Any, own: dict[str, Port], size: tuple, kw: float | None, heat: dict | None,
-               tech: Any, node: str | None) -> None:
+               tech: Any) -> None:
         """The `ConnectionPoints` scope: one guide Xform per port with SimReady properties and ours."""
         w = self.w
         scope = w.prim(owner, SCOPE, "Scope")
@@ -275,8 +294,6 @@ class _Stage:
                 w.attr(spec, CP + prop, "token", value, custom=True)
             w.attr(spec, END, "token", port.end or PAIRED, custom=True)
             self._rating(spec, port, kw, heat, tech)
-            if node is not None:
-                self.port_specs[(node, name)] = spec
 
     def _rating(self, spec: Any, port: Port, kw: float | None, heat: dict | None, tech: Any) -> None:
         """Rated power (W) of electrical ports; design flow (L/s, m3/s) of thermal and airflow ports."""
@@ -298,9 +315,9 @@ class _Stage:
 
     # ------------------------------------------------------------------------------------------ links
     def _links(self) -> None:
+        """Each source port's links, as `twin:connectedTo:<port>` on its node's prim (ports live in prototypes)."""
         for (u, name), targets in self.plan.links.items():
-            self.w.rel(self.port_specs[(u, name)], CONNECTED_TO,
-                       [f"{self.path[v]}/{SCOPE}/{p}" for v, p in targets])
+            self.w.rel(self.node_specs[u], f"{CONNECTED_TO}:{name}", [f"{self.path[v]}/{SCOPE}/{p}" for v, p in targets])
 
     def _manifolds(self) -> None:
         w, plan = self.w, self.plan

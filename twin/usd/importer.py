@@ -288,12 +288,17 @@ class _Reader:
 
     # ------------------------------------------------------------------------------------------ connection points
     def _connection_points(self, prim: Any, node: str) -> None:
+        """Register the prim's connection points, and its links: `twin:connectedTo:<port>` on the prim (ours;
+        the ports of an instance live in its prototype) or `twin:connectedTo` on a connection point."""
+        base = str(prim.GetPath())
+        for rel in prim.GetAuthoredPropertiesInNamespace(CONNECTED_TO):
+            port = rel.GetName()[len(CONNECTED_TO) + 1:]
+            self.links += [(f"{base}/{SCOPE}/{port}", str(t)) for t in rel.GetTargets()]
         if prim.IsInstance():
             key = str(prim.GetPrototype().GetPath())
             cached = self._proto_ports.get(key)
             if cached is None:
                 cached = self._proto_ports[key] = self._port_records(prim.GetPrototype())
-            base = str(prim.GetPath())
             for name, rec in cached:
                 path = f"{base}/{SCOPE}/{name}"
                 self.ports[path] = _Port(node, rec["end"], rec["domain"], rec["direction"], path)
@@ -329,7 +334,12 @@ class _Reader:
         self.edges: dict[tuple[str, str], str] = {}
         linked: set[str] = set()
         for path, target in self.links:
-            port, other = self.ports[path], self.ports.get(target)
+            port, other = self.ports.get(path), self.ports.get(target)
+            if port is None:
+                owner = path.rsplit("/", 2)[0]
+                self.problem(owner, "connection", f"links from a port {path.rsplit('/', 1)[1]!r} it does not have",
+                             "name one of the prim's connection points after twin:connectedTo:, or add that port")
+                continue
             if other is None:
                 self.problem(path, "connection", f"twin:connectedTo names {target}, which is not a connection point",
                              "point it at a prim under another prim's ConnectionPoints scope, or remove it")

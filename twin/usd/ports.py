@@ -46,24 +46,26 @@ class Ports:
 def build(facility: Facility) -> Ports:
     """Every edge of the facility as hierarchy, GPU counts, ports and links, or kept verbatim (module docstring)."""
     g = facility.graph
-    nodes = g.nodes
+    nodes, succ = g._node, g._succ  # the raw dicts: this loop runs once per edge (~250k at 1 GW)
     out = Ports()
     carried = _gpus(facility, out)
     rack_heat: dict[str, dict[Link, list[str]]] = {}
     power_in: dict[str, int] = {}
+    kinds: dict[tuple, Link | None] = {}
     for kind, pairs in g.edges_by_kind().items():
         if kind == "contains":
             for u, v in pairs:
                 if u in carried and v in carried and _structural(nodes, u, v) and v not in out.parent:
                     out.parent[v] = u
                 else:
-                    out.other_edges.append([u, v, dict(g.succ[u][v])])
+                    out.other_edges.append([u, v, dict(succ[u][v])])
             continue
         for u, v in pairs:
-            attrs = g.succ[u][v]
-            link = link_for(kind, nodes[u].get("kind"), nodes[v].get("kind")) \
-                if len(attrs) == 1 and u in carried and v in carried else None
-            if link is None:
+            attrs = succ[u][v]
+            ku, kv = nodes[u].get("kind"), nodes[v].get("kind")
+            key = (kind, ku, kv)
+            link = kinds[key] if key in kinds else kinds.setdefault(key, link_for(kind, ku, kv))
+            if link is None or len(attrs) != 1 or u not in carried or v not in carried:
                 out.other_edges.append([u, v, dict(attrs)])
             elif link is POWER:
                 k = power_in.get(v, 0)
@@ -72,8 +74,15 @@ def build(facility: Facility) -> Ports:
                 out.ports.setdefault(u, {})[link.source.name] = link.source
                 out.ports.setdefault(v, {})[target.name] = target
                 out.links.setdefault((u, link.source.name), []).append((v, target.name))
-            elif nodes[u].get("kind") == "rack":
-                rack_heat.setdefault(u, {}).setdefault(link, []).append(v)
+            elif ku == "rack":
+                by_link = rack_heat.get(u)
+                if by_link is None:
+                    by_link = rack_heat[u] = {}
+                targets = by_link.get(link)
+                if targets is None:
+                    by_link[link] = [v]
+                else:
+                    targets.append(v)
             else:
                 _add_link(out, link, u, v)
     _manifolds(out, rack_heat)
@@ -91,26 +100,31 @@ def _gpus(facility: Facility, out: Ports) -> set[str]:
 
     g = facility.graph
     scan = g.scan()
-    nodes = g.nodes
+    nodes = g._node  # the raw dict: these loops run once per GPU (~400k at 1 GW)
     kids: dict[str, list[str]] = {}
     for gpu, rack in scan.gpu_rack.items():
-        kids.setdefault(rack, []).append(gpu)
+        own = kids.get(rack)
+        if own is None:
+            kids[rack] = [gpu]
+        else:
+            own.append(gpu)
     for rack in facility.nodes_of("rack"):
         own = kids.get(rack, [])
-        canonical = all(len(nodes[k]) == 1 for k in own) and (own == gpu_ids(rack, len(own)) or
-                                                               set(own) == set(gpu_ids(rack, len(own))))
+        expected = gpu_ids(rack, len(own))
+        canonical = (own == expected or set(own) == set(expected)) and all(len(nodes[k]) == 1 for k in own)
         out.gpus[rack] = len(own) if canonical else 0
         if not canonical:
             out.other_nodes += [[k, dict(nodes[k])] for k in own]
-            out.other_edges += [[rack, k, dict(g.succ[rack][k])] for k in own]
+            out.other_edges += [[rack, k, dict(g._succ[rack][k])] for k in own]
     carried = {SITE} if SITE in nodes and nodes[SITE].get("kind") == "site" else set()
     for kind, pairs in scan.by_kind.items():
         if kind in DEVICE_KINDS or kind in ("hall", "row", "rack"):
             carried.update(n for n, _ in pairs)
         elif kind != "gpu":
             out.other_nodes += [[n, dict(d)] for n, d in pairs if n not in carried]
-    gpu_orphans = [n for n, _ in scan.by_kind.get("gpu", []) if n not in scan.gpu_rack]
-    out.other_nodes += [[n, dict(nodes[n])] for n in gpu_orphans]
+    gpus = scan.by_kind.get("gpu", [])
+    if len(gpus) != len(scan.gpu_rack):  # GPUs in no rack
+        out.other_nodes += [[n, dict(d)] for n, d in gpus if n not in scan.gpu_rack]
     return carried
 
 

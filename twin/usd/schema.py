@@ -85,7 +85,7 @@ class Port:
     end: str | None  # "source" / "target" of the graph edge; None for the return line's companion supply port
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Link:
     """How one kind of edge is drawn: the port it leaves on the source node and the port it enters."""
 
@@ -94,6 +94,7 @@ class Link:
     target: Port
     companions: tuple[Port, Port]  # the supply-line ports on (source, target), carrying no link of their own
     flow: str  # key of the flow ratio in the port data, "" for power
+    # compared and hashed by identity: there is one Link object per kind of link
 
 
 POWER = Link("power", Port("power_out", "electrical", "output", "power", "hardwired", "power", "source"),
