@@ -407,3 +407,16 @@ def test_import_twin_does_not_load_pxr():
     code = "import sys, twin; twin.Facility('x'); print('pxr' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_cli_export_checks_and_reads_back(tmp_path):
+    out = tmp_path / "hall.usdc"
+    run = subprocess.run([sys.executable, "-m", "twin", "export", "ai-factory-hall", "--usd", str(out), "--check"],
+                         capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
+    assert run.returncode == 0, run.stderr
+    assert "usd validator findings" in run.stdout and out.is_file()
+    again = subprocess.run([sys.executable, "-m", "twin", "validate", str(out)], capture_output=True, text=True)
+    assert again.returncode == 0 and "64 racks" in again.stdout, again.stderr
+    bad = subprocess.run([sys.executable, "-m", "twin", "export", "ai-factory-hall", "--usd", str(tmp_path / "x.obj")],
+                         capture_output=True, text=True)
+    assert bad.returncode == 1 and "unknown USD file type" in bad.stderr and "Traceback" not in bad.stderr

@@ -8,11 +8,13 @@ from typing import Optional
 
 import typer
 
-from twin.cli import BLUEPRINT_HELP, app, console, friendly, kv_table
+from twin.cli import BLUEPRINT_HELP, app, console, friendly, tabular
+from twin.commands import output
 from twin.errors import TwinError
 
 
 @app.command("export")
+@tabular
 @friendly
 def export(
     blueprint: str = typer.Argument(..., help=BLUEPRINT_HELP),
@@ -49,6 +51,6 @@ def export(
         rows["usd validator findings"] = len(problems)
         for p in problems[:50]:
             console.print(f"[yellow]{p}[/]")
-    console.print(kv_table(f"USD export of {facility.name}", rows))
+    output.show(output.record("export", rows, f"USD export of {facility.name}"))
     if check and problems:
         raise typer.Exit(1)
