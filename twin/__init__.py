@@ -18,7 +18,8 @@ from twin.facility import Facility
 
 __version__ = "0.1.0"
 
-_LAZY_MODULES = ("catalog", "weather", "blueprint", "io", "tables", "validation", "physics", "views", "state", "usd")
+_LAZY_MODULES = ("catalog", "weather", "blueprint", "io", "tables", "validation", "physics", "views", "state", "usd",
+                 "telemetry")
 _LAZY_FUNCTIONS = {"simulate": "twin.simulation", "render": "twin.views", "export_usd": "twin.usd",
                    "import_usd": "twin.usd"}
 

@@ -1,0 +1,191 @@
+"""Measured telemetry in: GPU, Prometheus, Redfish and building-management exports as one xarray Dataset.
+
+`read` turns files of any supported format (see `twin.telemetry.formats`) into regular series on the same
+coordinates and names as `twin.simulate` (time x rack, time x device, facility totals), using a small
+mapping file (`twin.telemetry.mapping`) to say which series is which node. Units are checked and
+converted; duplicates, clock problems (DST changes, declared offsets, skew, steps), impossible values,
+outliers and gaps are handled and listed in a report that travels with the Dataset. Every unreadable
+file raises `TelemetryError` naming the file, line and field.
+
+>>> import pathlib, tempfile
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (folder / "gpu-a01.csv").write_text(
+...     "timestamp, index, power.draw [W], utilization.gpu [%]\\n"
+...     "2025/07/01 10:00:00.000, 0, 412.5 W, 80 %\\n"
+...     "2025/07/01 10:00:00.000, 1, 387.5 W, 70 %\\n"
+...     "2025/07/01 11:00:00.000, 0, 150.0 W, 10 %\\n"
+...     "2025/07/01 11:00:00.000, 1, 150.0 W, 10 %\\n")
+>>> ds = read(folder / "gpu-a01.csv", mapping={"hosts": {"gpu-a01": "hall-a/row-01/rack-01"}}, freq="1h")
+>>> ds.rack_gpu_power_kw.values.ravel().tolist(), ds.rack_utilization.values.ravel().tolist()
+([0.8, 0.3], [0.75, 0.1])
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from twin.telemetry.errors import TelemetryError
+from twin.telemetry.report import Report
+from twin.telemetry.variables import VARIABLES
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from twin.facility import Facility
+    from twin.telemetry.mapping import Mapping
+
+REPORT_ATTR = "telemetry_report"
+
+
+def read(
+    paths: str | Path | Iterable[str | Path],
+    mapping: str | Path | dict | Mapping | None = None,
+    *,
+    facility: Facility | None = None,
+    freq: str | None = None,
+    timezone: str | None = None,
+    format: str | None = None,
+    max_gap: int = 3,
+    outlier_z: float | None = 6.0,
+    clock_skew: bool = True,
+    start: Any = None,
+    end: Any = None,
+) -> xr.Dataset:
+    """Read telemetry files (paths or glob patterns) into one Dataset on the twin's coordinates.
+
+    mapping: the mapping file (or dict) assigning series to nodes; without one, GPU hosts are racks of the
+    same name and points are unmapped. facility: checks every mapped node exists (and adds rack/device
+    coordinates). freq: the time step (default: the coarsest typical sampling interval, at most 1 h).
+    timezone: IANA zone of timestamps written without one (overrides the mapping's). max_gap: longest gap,
+    in steps, filled by interpolation. outlier_z: Hampel threshold (None: keep outliers). clock_skew: align
+    sources sampling on a shared schedule whose clocks run ahead or behind.
+    """
+    from twin.telemetry import cleaning, dataset, formats, mapping as mapping_mod, timebase
+
+    files = _expand(paths)
+    m = mapping_mod.load(mapping)
+    tz = timezone if timezone is not None else m.timezone
+    report = Report()
+    series: dict[tuple[str, str], int] = {}
+    src_rows: list[dict] = []
+    parts: list[tuple[np.ndarray, ...]] = []
+    clocks: dict[tuple[str, str], int] = {}
+    hashes = {}
+    formats_seen = set()
+    for path in files:
+        rd = formats.read_file(path, format, dayfirst=m.dayfirst)
+        formats_seen.add(rd.format)
+        hashes[Path(path).name] = _sha256(path)
+        for note in rd.notes:
+            report.note(rd.file, note)
+        report.add("flagged", rd.file, rd.flagged, None, f"{rd.flagged} samples marked bad by the source's status; removed")
+        missing = int(np.isnan(rd.value).sum()) - rd.flagged
+        report.add("missing", rd.file, missing, None, f"{missing} empty or N/A readings")
+        res = mapping_mod.resolve(rd, m, facility)
+        if res.unmapped:
+            gone = np.isin(rd.code, np.flatnonzero(res.variable == ""))
+            shown = ", ".join(res.unmapped[:5]) + (f" and {len(res.unmapped) - 5} more" if len(res.unmapped) > 5 else "")
+            report.add("unmapped", rd.file, int(gone.sum()), None,
+                       f"{len(res.unmapped)} series not in the mapping ({shown}); not read")
+        times = timebase.to_standard(rd.time, rd.aware, tz, rd.code, rd.line, rd.file, report)
+        names = [str(p) if p else f"{h}/gpu{g}" for p, h, g in zip(rd.sources["point"], rd.sources["host"], rd.sources["gpu"])]
+        timebase.clock_steps(times, rd.code, rd.line, rd.file, names, report)
+        if np.any(res.offset_s):
+            report.add("clock_offset", rd.file, int(np.count_nonzero(res.offset_s[rd.code])), None,
+                       "declared clock offsets (clock_offsets_s) removed")
+        times = timebase.apply_offsets(times, rd.code, res.offset_s)
+        local = np.full(len(rd.sources), -1, dtype=np.int64)
+        for i, row in enumerate(rd.sources.itertuples(index=False)):
+            if not res.variable[i]:
+                continue
+            key = (res.variable[i], res.node[i])
+            clock = (rd.file, row.host) if row.field else (rd.file, "")
+            local[i] = len(src_rows)
+            src_rows.append({"series": series.setdefault(key, len(series)), "label": names[i], "file": rd.file,
+                             "clock": clocks.setdefault(clock, len(clocks))})
+        keep = local[rd.code] >= 0
+        code = rd.code[keep]
+        parts.append((local[code], times[keep], rd.value[keep] * res.a[code] + res.b[code], rd.line[keep]))
+    if not src_rows:
+        raise TelemetryError(str(files[0]), None, None, "no series of these files is mapped to a variable",
+                             "map points in the mapping file (points/patterns) and GPU hosts (hosts)")
+    sources = pd.DataFrame(src_rows)
+    source, time, value, line = (np.concatenate([p[k] for p in parts]) for k in range(4))
+    if clock_skew:
+        labels = [f"{f} {h}".strip() for (f, h) in clocks]
+        time = timebase.align_skew(time, sources["clock"].to_numpy()[source], labels, report)
+    table = pd.DataFrame([{"variable": v, "node": n} for (v, n) in series])
+    samples = cleaning.clean(cleaning.Samples(source, time, value, line, sources, table), report, outlier_z=outlier_z)
+    if not samples.value.size:
+        raise TelemetryError(str(files[0]), None, None, "every mapped reading is missing or was removed",
+                             "check the values (see the report) and the mapping")
+    step = freq or cleaning.infer_freq(samples)
+    grid = cleaning.to_grid(samples, step, report, max_gap=max_gap, start=start, end=end)
+    offset = timebase.standard_offset(tz, grid.time[0]) if tz else None
+    attrs = {
+        "source_files": ", ".join(f"{n} (sha256 {h[:16]})" for n, h in hashes.items()),
+        "source_formats": ", ".join(sorted(formats_seen)),
+        "mapping": m.origin,
+        "timezone": tz or "",
+        "time_basis": (f"local standard time of {tz} (UTC{_hours(offset)}, no daylight saving)" if tz
+                       else "as recorded (no timezone given)"),
+        "freq": step,
+        REPORT_ATTR: report.to_json(),
+    }
+    return dataset.assemble(grid, facility, attrs)
+
+
+def _hours(offset: np.timedelta64) -> str:
+    minutes = int(offset / np.timedelta64(1, "m"))
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _expand(paths: Any) -> list[str]:
+    items = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    out: list[str] = []
+    for item in items:
+        s = str(item)
+        hits = sorted(glob.glob(s)) if any(c in s for c in "*?[") else [s]
+        if not hits:
+            raise TelemetryError(s, None, None, "no file matches", "check the pattern")
+        out.extend(hits)
+    if not out:
+        raise TelemetryError("<no files>", None, None, "no telemetry files given", "pass one or more paths")
+    return out
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def report(ds: xr.Dataset) -> pd.DataFrame:
+    """The findings of the import that made `ds`, as a table (kind, where, count, line, detail)."""
+    return Report.from_json(ds.attrs.get(REPORT_ATTR)).table()
+
+
+def save(ds: xr.Dataset, path: str | Path) -> Path:
+    """Write measured telemetry to NetCDF atomically (the same writer as simulation results)."""
+    from twin import state
+
+    return state.save(ds, path)
+
+
+def load(path: str | Path) -> xr.Dataset:
+    """Read measured telemetry written by `save`."""
+    from twin import state
+
+    return state.load(path)
+
+
+__all__ = ["read", "report", "save", "load", "TelemetryError", "VARIABLES", "Report"]

@@ -1,0 +1,260 @@
+"""From raw samples to regular series: duplicates, impossible values, outliers, gaps, and combining sources.
+
+All steps are vectorized over every sample at once (sorted by source, then time):
+
+1. duplicates: the same source at the same time twice: identical copies are dropped, differing ones averaged;
+2. impossible values (outside the variable's physical range) are removed; utilization within 2 % of its
+   range is clipped to 0..1 (rounding in exports);
+3. outliers: a Hampel filter over 5 neighbouring samples of each source removes values more than
+   `outlier_z` robust standard deviations from the local median (single spikes and sensor glitches, never
+   steps, which move the median with them);
+4. the samples of each source are averaged into the time steps of the grid (`freq`), the sources of one
+   (variable, node) combined (power adds, utilization and clocks average, GPU temperature takes the
+   hottest); a step where only some sources reported is scaled up (sums) or taken from those present and
+   flagged as filled;
+5. gaps up to `max_gap` steps long are interpolated linearly (flagged); longer ones stay missing.
+
+Quality flags per value: 0 measured, 1 filled (interpolated or from part of the sources), 2 missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from twin.telemetry.report import Report
+from twin.telemetry.variables import VARIABLES
+
+MEASURED, FILLED, MISSING = 0, 1, 2
+HAMPEL_HALF_WINDOW = 2
+FRACTION_TOLERANCE = 0.02
+
+
+@dataclass
+class Samples:
+    """Samples of all files: series and source of each, time (site standard time), value (canonical unit)."""
+
+    source: np.ndarray       # index into `sources`
+    time: np.ndarray         # datetime64[ns]
+    value: np.ndarray
+    line: np.ndarray
+    sources: pd.DataFrame    # per source: series (index into `series`), label, file
+    series: pd.DataFrame     # per series: variable, node
+
+
+@dataclass
+class Grid:
+    """Regular series: time steps, per series the values and quality flags (time x series)."""
+
+    time: np.ndarray
+    values: np.ndarray
+    quality: np.ndarray
+    series: pd.DataFrame
+
+
+def clean(s: Samples, report: Report, *, outlier_z: float | None = 6.0) -> Samples:
+    """Sort, de-duplicate, drop impossible values and outliers; report each step."""
+    keep = ~np.isnan(s.value)
+    src, t, v, line = s.source[keep], s.time[keep].astype(np.int64), s.value[keep], s.line[keep]
+    order = np.lexsort((t, src))
+    src, t, v, line = src[order], t[order], v[order], line[order]
+    src, t, v, line = _duplicates(src, t, v, line, s, report)
+    v = _ranges(src, v, line, s, report)
+    if outlier_z is not None:
+        v = _outliers(src, v, line, s, report, outlier_z)
+    ok = ~np.isnan(v)
+    return Samples(src[ok], t[ok].astype("datetime64[ns]"), v[ok], line[ok], s.sources, s.series)
+
+
+def _where(s: Samples, src: int) -> str:
+    row = s.sources.iloc[int(src)]
+    return str(row["file"])
+
+
+def _duplicates(src, t, v, line, s, report):
+    same = np.r_[False, (src[1:] == src[:-1]) & (t[1:] == t[:-1])]
+    if not same.any():
+        return src, t, v, line
+    group = np.cumsum(~same) - 1
+    starts = np.flatnonzero(~same)
+    lo = np.minimum.reduceat(v, starts)
+    hi = np.maximum.reduceat(v, starts)
+    mean = np.add.reduceat(v, starts) / np.diff(np.r_[starts, v.size])
+    conflict = (hi - lo) > 1e-9 * np.maximum(1.0, np.abs(hi))
+    dup_groups = np.unique(group[same])
+    exact = dup_groups[~conflict[dup_groups]]
+    differ = dup_groups[conflict[dup_groups]]
+    for kind, groups, what in (("duplicates", exact, "identical repeats dropped"),
+                               ("conflicting_duplicates", differ, "differing values at the same time averaged")):
+        if groups.size:
+            rows = np.isin(group, groups) & same
+            first = int(np.flatnonzero(rows)[0])
+            report.add(kind, _where(s, src[first]), int(rows.sum()), int(line[first]),
+                       f"{int(rows.sum())} samples repeat a time of their source ({s.sources.iloc[src[first]]['label']} "
+                       f"and {len(np.unique(src[rows])) - 1} more sources); {what}")
+    return src[starts], t[starts], mean, line[starts]
+
+
+def _ranges(src, v, line, s, report):
+    series = s.sources["series"].to_numpy()[src]
+    var_of_series = s.series["variable"].to_numpy()
+    out = v.copy()
+    for var in pd.unique(var_of_series):
+        spec = VARIABLES[var]
+        rows = np.isin(series, np.flatnonzero(var_of_series == var))
+        x = out[rows]
+        if spec.dimension == "fraction":
+            near = (x >= spec.lo - FRACTION_TOLERANCE) & (x <= spec.hi + FRACTION_TOLERANCE)
+            x = np.where(near, np.clip(x, spec.lo, spec.hi), x)
+        bad = (x < spec.lo) | (x > spec.hi)
+        if bad.any():
+            idx = np.flatnonzero(rows)[bad]
+            report.add("out_of_range", _where(s, src[idx[0]]), int(bad.sum()), int(line[idx[0]]),
+                       f"{int(bad.sum())} {var} values outside {spec.lo:g}..{spec.hi:g} {spec.unit} "
+                       f"(e.g. {x[bad][0]:g} from {s.sources.iloc[src[idx[0]]]['label']}); removed")
+            x = np.where(bad, np.nan, x)
+        out[rows] = x
+    return out
+
+
+def _outliers(src, v, line, s, report, z):
+    """Hampel filter of half-width 2 within each source (edges use the nearest samples of the same source)."""
+    n = v.size
+    if n < 2 * HAMPEL_HALF_WINDOW + 3:
+        return v
+    starts = np.r_[0, np.flatnonzero(src[1:] != src[:-1]) + 1]
+    first = np.repeat(starts, np.diff(np.r_[starts, n]))
+    last = np.repeat(np.r_[starts[1:], n] - 1, np.diff(np.r_[starts, n]))
+    idx = np.arange(n)
+    out = v.copy()
+    med = np.empty(n)
+    block = 2_000_000
+    for a in range(0, n, block):
+        b = min(n, a + block)
+        i = idx[a:b]
+        window = np.stack([v[np.clip(i + k, first[a:b], last[a:b])] for k in range(-HAMPEL_HALF_WINDOW, HAMPEL_HALF_WINDOW + 1)])
+        med[a:b] = np.nanmedian(window, axis=0)
+    resid = np.abs(v - med)
+    frame = pd.DataFrame({"s": src, "r": resid, "a": np.abs(v)})
+    grouped = frame.groupby("s")
+    mad = grouped["r"].transform("median").to_numpy()
+    scale = grouped["a"].transform("median").to_numpy()
+    size = grouped["r"].transform("size").to_numpy()
+    limit = z * np.maximum(1.4826 * mad, 1e-3 * scale + 1e-9)
+    bad = (resid > limit) & (size >= 2 * HAMPEL_HALF_WINDOW + 3) & ~np.isnan(v)
+    if bad.any():
+        series = s.sources["series"].to_numpy()[src]
+        var_of = s.series["variable"].to_numpy()[series]
+        for var in pd.unique(var_of[bad]):
+            rows = np.flatnonzero(bad & (var_of == var))
+            report.add("outliers", _where(s, src[rows[0]]), rows.size, int(line[rows[0]]),
+                       f"{rows.size} {var} spikes more than {z:g} robust deviations from their neighbours "
+                       f"(e.g. {v[rows[0]]:g} where neighbours give {med[rows[0]]:g}, {s.sources.iloc[src[rows[0]]]['label']}); removed")
+        out[bad] = np.nan
+    return out
+
+
+def infer_freq(s: Samples) -> str:
+    """The coarsest typical sampling interval of the sources, rounded up to a standard step (at most 1 h)."""
+    steps = ("1s", "5s", "10s", "15s", "30s", "1min", "5min", "10min", "15min", "30min", "1h")
+    t = s.time.astype(np.int64)
+    same = s.source[1:] == s.source[:-1]
+    d = np.diff(t)[same]
+    if not d.size:
+        return "1h"
+    typical = pd.Series(d[d > 0]).groupby(s.source[1:][same][d > 0]).median()
+    need = float(typical.max()) if len(typical) else 3.6e12
+    for step in steps:
+        if pd.Timedelta(step).value >= need * 0.999:
+            return step
+    return "1h"
+
+
+def to_grid(s: Samples, freq: str, report: Report, *, max_gap: int = 3, start=None, end=None) -> Grid:
+    """Average each source into steps of `freq`, combine sources per series, fill short gaps."""
+    step = pd.Timedelta(freq).value
+    if step <= 0:
+        raise ValueError(f"freq {freq!r} must be a positive duration")
+    t = s.time.astype(np.int64)
+    t0 = int(np.floor((t.min() if start is None else pd.Timestamp(start).value) / step) * step)
+    t1 = int(t.max() if end is None else pd.Timestamp(end).value)
+    n_bins = int((t1 - t0) // step) + 1
+    inside = (t >= t0) & (t < t0 + n_bins * step)
+    src, t, v = s.source[inside], t[inside], s.value[inside]
+    b = (t - t0) // step
+    key = src.astype(np.int64) * n_bins + b
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])      # sorted by (source, time): key is sorted
+    mean = np.add.reduceat(v, starts) / np.diff(np.r_[starts, v.size])
+    k_src, k_bin = src[starts], b[starts]
+    series_of = s.sources["series"].to_numpy()
+    n_series = len(s.series)
+    per_series = np.bincount(series_of, minlength=n_series)
+    ser = series_of[k_src]
+    cell = ser.astype(np.int64) * n_bins + k_bin
+    order = np.argsort(cell, kind="stable")
+    cell_s, mean_s = cell[order], mean[order]
+    cs = np.flatnonzero(np.r_[True, cell_s[1:] != cell_s[:-1]])
+    count = np.diff(np.r_[cs, cell_s.size])
+    total = np.add.reduceat(mean_s, cs)
+    combine = s.series["variable"].map(lambda name: VARIABLES[name].combine).to_numpy()
+    cell_series = cell_s[cs] // n_bins
+    how = combine[cell_series]
+    expected = per_series[cell_series]
+    value = np.where(how == "sum", total * expected / count, total / count)
+    if (how == "max").any():
+        value = np.where(how == "max", np.maximum.reduceat(mean_s, cs), value)
+    values = np.full((n_bins, n_series), np.nan)
+    quality = np.full((n_bins, n_series), MISSING, dtype=np.uint8)
+    rows, cols = cell_s[cs] % n_bins, cell_series
+    values[rows, cols] = value
+    partial = count < expected
+    quality[rows, cols] = np.where(partial, FILLED, MEASURED)
+    if partial.any():
+        report.add("partial", "all files", int(partial.sum()), None,
+                   f"{int(partial.sum())} steps where only some sources of a series reported "
+                   f"(e.g. {_label(s.series, cols[partial][0])}: {count[partial][0]} of {expected[partial][0]}); "
+                   "sums scaled up to all sources, flagged filled")
+    _fill(values, quality, max_gap, s.series, t0, step, report)
+    return Grid((t0 + np.arange(n_bins) * step).astype("datetime64[ns]"), values, quality, s.series)
+
+
+def _label(series: pd.DataFrame, i: int) -> str:
+    row = series.iloc[int(i)]
+    return f"{row['variable']}[{row['node']}]" if row["node"] else str(row["variable"])
+
+
+def _fill(values: np.ndarray, quality: np.ndarray, max_gap: int, series: pd.DataFrame, t0: int, step: int,
+          report: Report) -> None:
+    """Interpolate NaN runs of at most `max_gap` steps between two values (in place); report the rest."""
+    miss = np.isnan(values)
+    if not miss.any():
+        return
+    n = values.shape[0]
+    ar = np.arange(n)[:, None]
+    prev = np.maximum.accumulate(np.where(~miss, ar, -1), axis=0)
+    nxt = np.minimum.accumulate(np.where(~miss, ar, n)[::-1], axis=0)[::-1]
+    length = nxt - prev - 1
+    fill = miss & (prev >= 0) & (nxt < n) & (length <= max_gap)
+    if fill.any():
+        r, c = np.nonzero(fill)
+        p, q = prev[r, c], nxt[r, c]
+        values[r, c] = values[p, c] + (values[q, c] - values[p, c]) * (r - p) / (q - p)
+        quality[r, c] = FILLED
+        report.add("gaps_filled", "all files", int(fill.sum()), None,
+                   f"{int(fill.sum())} missing steps in gaps of at most {max_gap} steps interpolated linearly "
+                   f"({len(np.unique(c))} series)")
+    still = np.isnan(values)
+    if still.any():
+        cols = np.flatnonzero(still.any(axis=0))
+        runs = np.where(still, length, 0)
+        worst = int(np.argmax(runs.max(axis=0)))
+        at = int(np.argmax(runs[:, worst]))
+        start = np.datetime64(int(t0 + (prev[at, worst] + 1) * step), "ns")
+        report.add("gaps_open", "all files", int(still.sum()), None,
+                   f"{int(still.sum())} steps in {len(cols)} series left missing (gaps longer than {max_gap} steps or at "
+                   f"the ends); longest: {int(runs[:, worst].max())} steps of {_label(series, worst)} from {start}")
+
+
+__all__ = ["Samples", "Grid", "clean", "infer_freq", "to_grid", "MEASURED", "FILLED", "MISSING"]
