@@ -58,20 +58,25 @@ def load(
     name_or_path: str | Path = DEFAULT,
     *,
     validate: bool = True,
-    catalog: Catalog | None = None,
+    catalog: Catalog | str | Path | None = None,
     **site: Any,
 ) -> Facility:
     """Load a packaged blueprint by name, or a blueprint/JSON file by path; validated unless told not to.
 
     Keyword arguments override site attributes (e.g. `climate="lulea"`, `grid_limit_mw=50`); a parametric
     blueprint (a file with a `builder:` section) passes them to its builder instead where the builder
-    takes them (`climate`, `grid_mw`, `system`, ...).
+    takes them (`climate`, `grid_mw`, `system`, ...). catalog: a Catalog, or the path of a catalog overlay file
+    (for example the calibrated values `twin calibrate` writes) applied over the packaged catalog.
     """
     from twin import blueprint
     from twin.graph import bulk
     from twin.io import load as load_file
     from twin.io import parse_yaml, read_text
 
+    if isinstance(catalog, (str, Path)):
+        from twin.catalog import default_catalog
+
+        catalog = default_catalog().extend(catalog)
     file = path(str(name_or_path))
     data = doc = None
     if file.suffix.lower() in (".yaml", ".yml"):

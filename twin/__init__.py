@@ -19,9 +19,9 @@ from twin.facility import Facility
 __version__ = "0.1.0"
 
 _LAZY_MODULES = ("catalog", "weather", "blueprint", "io", "tables", "validation", "physics", "views", "state", "usd",
-                 "telemetry")
+                 "telemetry", "calibration")
 _LAZY_FUNCTIONS = {"simulate": "twin.simulation", "render": "twin.views", "export_usd": "twin.usd",
-                   "import_usd": "twin.usd"}
+                   "import_usd": "twin.usd", "calibrate": "twin.calibration"}
 
 
 def __getattr__(name: str) -> Any:

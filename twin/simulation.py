@@ -91,6 +91,7 @@ def simulate(
     chunks: int | None = None,
     cap_curve: str = gpu.DEFAULT_CAP_CURVE,
     progress: Callable[[int, int], None] | None = None,
+    drive: xr.Dataset | None = None,
 ) -> xr.Dataset:
     """Simulate `facility` through `hours` of weather at `freq`; return an xarray.Dataset (CF attributes).
 
@@ -99,10 +100,18 @@ def simulate(
     1k/1k over all tiers). utilization: 'constant' (1.0), 'diurnal', 'training', a number, a
     (kind, {options}) pair, or an array (time,) / (time, rack). per_rack: include (time, rack) series
     (None: only when time x racks <= PER_RACK_AUTO_CELLS). chunks: steps per dask chunk; the Dataset is then
-    lazy and computes block by block (e.g. while writing NetCDF). Totals satisfy
-    grid = IT + losses + cooling + aux at every step.
+    lazy and computes block by block (e.g. while writing NetCDF). drive: measured telemetry
+    (`twin.telemetry.read`) to replay: its times, load and weather replace hours/utilization/weather and each
+    measured variable comes back beside the prediction as `<name>_measured` (see twin.telemetry.drive).
+    Totals satisfy grid = IT + losses + cooling + aux at every step.
     """
     from twin import weather as weather_mod
+
+    if drive is not None:
+        from twin.telemetry.drive import replay
+
+        return replay(facility, drive, weather=weather, workload=workload, per_rack=per_rack, per_device=per_device,
+                      chunks=chunks, cap_curve=cap_curve, progress=progress)
 
     workload = workload if workload is not None else tokens.Workload()
     if not isinstance(workload, tokens.Workload):

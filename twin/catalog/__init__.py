@@ -90,7 +90,13 @@ class Catalog:
             rows: list = []
             merge_all(raw, doc, origin, rows)
             sources.extend(rows)
-        return Catalog(raw, tuple(sources))
+        new = Catalog(raw, tuple(sources))
+        if "_throughput" in self.__dict__ and len(sources) == len(self._throughput_sources) and all(
+                self.systems.get(i) is not None and (s.throughput_system, dict(s.throughput_multiplier)) ==
+                (self.systems[i].throughput_system, dict(self.systems[i].throughput_multiplier))
+                for i, s in new.systems.items()):
+            new.__dict__["_throughput"] = self._throughput   # same rows and same derivations: share the table
+        return new
 
     def _check_references(self) -> None:
         for s in self.systems.values():

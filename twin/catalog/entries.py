@@ -17,7 +17,7 @@ from twin.errors import CatalogError
 
 EVIDENCE_TAGS: frozenset[str] = frozenset({
     "measured", "standard", "official_statistics", "vendor_spec", "vendor_claim",
-    "analyst_estimate", "secondary", "assumption",
+    "analyst_estimate", "secondary", "assumption", "calibrated",
 })
 
 
@@ -96,6 +96,7 @@ class System(Entry):
     rack_weight_kg: float
     throughput_system: str
     throughput_multiplier: Mapping[str, float] = field(default_factory=lambda: _EMPTY)
+    gpu_full_load_w: float | None = None
 
     SECTION: ClassVar[str] = "systems"
     SCHEMA: ClassVar[dict[str, Spec]] = {
@@ -121,11 +122,17 @@ class System(Entry):
         "rack_weight_kg": num(10, 20_000),
         "throughput_system": Spec("text", optional=True),
         "throughput_multiplier": Spec("nummap", 0.01, 1000, optional=True),
+        "gpu_full_load_w": num(1, 10_000, optional=True),
     }
 
     def gpus_per_rack(self, nodes: Any) -> Any:
         """GPUs in a rack holding `nodes` nodes (scalar or array)."""
         return np.asarray(nodes) * self.gpus_per_node if np.ndim(nodes) else int(nodes) * self.gpus_per_node
+
+    @property
+    def full_load_w(self) -> float:
+        """GPU power at full utilization when the cap does not bind: `gpu_full_load_w`, else the TDP."""
+        return self.gpu_tdp_w if self.gpu_full_load_w is None else self.gpu_full_load_w
 
     def rack_power_kw(self, nodes: Any, cap_w: Any) -> Any:
         """Rack input power (kW) at full utilization with every GPU capped at `cap_w`; vectorized."""

@@ -214,6 +214,9 @@ def check_entry(entry: Entry, where: Any) -> None:
         if entry.gpu_idle_w >= entry.gpu_tdp_w:
             raise CatalogError(f"{where('gpu_idle_w')}: idle power {entry.gpu_idle_w:g} W must be below "
                                f"the TDP {entry.gpu_tdp_w:g} W")
+        if entry.gpu_full_load_w is not None and not entry.gpu_idle_w < entry.gpu_full_load_w <= entry.gpu_tdp_w:
+            raise CatalogError(f"{where('gpu_full_load_w')}: full-load power {entry.gpu_full_load_w:g} W must lie "
+                               f"above the idle power {entry.gpu_idle_w:g} W and at most the TDP {entry.gpu_tdp_w:g} W")
         if entry.throughput_system != entry.id and not entry.throughput_multiplier:
             raise CatalogError(f"{where('throughput_multiplier')}: curves derived from "
                                f"{entry.throughput_system!r} need a multiplier per precision (or '*')")

@@ -1,6 +1,8 @@
 """GPU and rack power vs utilization and power cap, and the throughput fraction a cap leaves.
 
-GPU power follows DESIGN §5: P = idle + (cap - idle) x utilization, with cap <= TDP. Non-GPU node power
+GPU power follows DESIGN §5: P = idle + (draw - idle) x utilization with draw = min(cap, full load), cap <=
+TDP; the full-load draw is the catalog's `gpu_full_load_w` when set (a measured or calibrated figure: GPUs
+often draw less than their TDP at full utilization), else the TDP. Non-GPU node power
 (catalog `node_overhead_w`, its full-load value) is split: NODE_OVERHEAD_FIXED_SHARE of it (CPUs, memory,
 NICs) is constant, the rest (fans, power conversion) follows GPU power relative to TDP. Assumption: the
 reference gives server fans at 10-15 % of server input (reference/cooling_physics.yaml) and PSU losses of
@@ -87,8 +89,18 @@ def rack_power_terms_kw(spec: System, nodes: Any, cap_w: Any) -> tuple[np.ndarra
     follow = spec.node_overhead_w * (1.0 - share) / (spec.gpus_per_node * spec.gpu_tdp_w)  # per W of GPU power
     per_node_idle = spec.gpus_per_node * spec.gpu_idle_w * (1.0 + follow) + spec.node_overhead_w * share
     fixed = n * per_node_idle / 1000.0 + np.where(n > 0, spec.rack_overhead_w / 1000.0, 0.0)
-    dynamic = n * spec.gpus_per_node * (cap - spec.gpu_idle_w) * (1.0 + follow) / 1000.0
+    dynamic = n * spec.gpus_per_node * (np.minimum(cap, spec.full_load_w) - spec.gpu_idle_w) * (1.0 + follow) / 1000.0
     return fixed, dynamic
 
 
-__all__ = ["DEFAULT_CAP_CURVE", "NODE_OVERHEAD_FIXED_SHARE", "gpu_power_w", "cap_factor", "rack_power_kw", "rack_power_terms_kw"]
+def gpu_power_terms_kw(spec: System, nodes: Any, cap_w: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(fixed, dynamic) kW of the GPU boards alone (what DCGM / nvidia-smi report), as `rack_power_terms_kw`."""
+    gpus = np.asarray(nodes, dtype=float) * spec.gpus_per_node
+    draw = np.minimum(np.asarray(cap_w, dtype=float), spec.full_load_w)
+    return gpus * spec.gpu_idle_w / 1000.0, gpus * (draw - spec.gpu_idle_w) / 1000.0
+
+
+__all__ = [
+    "DEFAULT_CAP_CURVE", "NODE_OVERHEAD_FIXED_SHARE", "gpu_power_w", "cap_factor", "rack_power_kw", "rack_power_terms_kw",
+    "gpu_power_terms_kw",
+]
