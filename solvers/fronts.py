@@ -85,6 +85,9 @@ def plot(ds: xr.Dataset, path: str | os.PathLike, pairs: Sequence[tuple[str, str
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from twin.atomic import check_figure_path, save_figure
+
+    check_figure_path(path)
     pairs = [p for p in (pairs or PLOTS.get(ds.attrs.get("run", "optimize"), PLOTS["optimize"]))
              if p[0] in ds.data_vars and p[1] in ds.data_vars]
     if not pairs:
@@ -103,11 +106,10 @@ def plot(ds: xr.Dataset, path: str | os.PathLike, pairs: Sequence[tuple[str, str
         ax.legend(fontsize=8)
     fig.suptitle(f"sweep of {ds.attrs.get('base', '')} ({int(ok.sum())} of {ok.size} scenarios ok)", fontsize=10)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    try:
+        return save_figure(fig, path, dpi=110)
+    finally:
+        plt.close(fig)
 
 
 def _oriented(values: np.ndarray, how: str) -> np.ndarray:

@@ -161,9 +161,9 @@ def _catalog_lines(c: Comparison) -> list[str]:
 
 def figures(c: Comparison, folder: Path) -> dict[str, Path]:
     """Write the report's PNG figures into `folder`; 3D views are copied from the comparison if it has them."""
-    import shutil
-
     from matplotlib.figure import Figure
+
+    from twin.atomic import atomic_copy
 
     folder.mkdir(parents=True, exist_ok=True)
     out: dict[str, Path] = {}
@@ -197,14 +197,15 @@ def figures(c: Comparison, folder: Path) -> dict[str, Path]:
         if s.view is not None and Path(s.view).is_file():
             target = folder / f"view-{s.label}.png"
             if Path(s.view).resolve() != target.resolve():
-                shutil.copyfile(s.view, target)
+                atomic_copy(s.view, target)
             out[f"view-{s.label}"] = target
     return out
 
 
 def _save(fig, path: Path) -> Path:
-    fig.savefig(path)
-    return path
+    from twin.atomic import save_figure
+
+    return save_figure(fig, path)
 
 
 def markdown(c: Comparison, figures: dict[str, Path], relative_to: Path | None = None) -> str:
@@ -265,14 +266,12 @@ def to_html(c: Comparison, figures: dict[str, Path]) -> str:
 
 def write_report(c: Comparison, out_dir: Path, *, stem: str = "report") -> dict[str, Path]:
     """Write `<stem>.md` with its figures in `<stem>-figures/`, and `<stem>.html`; return the paths."""
-    from twin.io import atomic_write
+    from twin.atomic import atomic_write
 
     out_dir.mkdir(parents=True, exist_ok=True)
     figs = figures(c, out_dir / f"{stem}-figures")
     md = atomic_write(out_dir / f"{stem}.md", lambda fh: fh.write(markdown(c, figs, relative_to=out_dir)))
     page = atomic_write(out_dir / f"{stem}.html", lambda fh: fh.write(to_html(c, figs)))
-    for path in (md, page):
-        path.chmod(0o644)   # a report is for reading (atomic_write's temporary file is private)
     return {"markdown": md, "html": page, **figs}
 
 

@@ -519,24 +519,16 @@ def _read_part(path: Path) -> dict | None:
 
 
 def _write_part(path: Path, record: dict) -> None:
-    from twin.io import atomic_write
+    from twin.atomic import atomic_write
 
     atomic_write(path, lambda fh: json.dump(record, fh))
 
 
 def _write_netcdf(ds: xr.Dataset, path: Path) -> None:
-    """Write NetCDF through a temporary file in the same folder, then rename: never a half file."""
-    import tempfile
+    from twin.atomic import atomic_path
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp.nc", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         ds.to_netcdf(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 __all__ = ["sweep", "expand", "check_keys", "run_scenario", "to_dataset", "local_client", "KEYS", "RUNS"]

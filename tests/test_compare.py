@@ -188,6 +188,12 @@ def test_parse_mix():
             parse_mix(bad)
 
 
+def umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def test_cli_compare_writes_the_report(tmp_path):
     env = {**os.environ, "COLUMNS": "200"}
     out = subprocess.run([sys.executable, "-m", "twin", "compare", "ai-factory-hall", "retrofit-dlc-hall",
@@ -196,6 +202,9 @@ def test_cli_compare_writes_the_report(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "verdict:" in out.stdout and "margin per MW-year" in out.stdout
     assert (tmp_path / "report.md").is_file() and (tmp_path / "report.html").is_file()
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(written) >= 4 and not [p for p in written if ".tmp" in p.name]  # report, page, figures; no leftovers
+    assert {oct(p.stat().st_mode & 0o777) for p in written} == {oct(0o666 & ~umask())}
     bad = subprocess.run([sys.executable, "-m", "twin", "compare", "ai-factory-hall", "ai-factory-20mw",
                           "--workload-mix", "inference=0.5,cloud=0.5"], capture_output=True, text=True, env=env)
     assert bad.returncode == 1 and "unknown workload 'cloud'" in bad.stderr and "Traceback" not in bad.stderr

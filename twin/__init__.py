@@ -13,6 +13,7 @@ from typing import Any
 
 from twin.errors import (
     BlueprintError, CatalogError, GraphError, InfeasibleDesign, Problem, TwinError, UnknownEntry, ValidationError,
+    WriteError,
 )
 from twin.facility import Facility
 
@@ -35,5 +36,5 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "Facility", "TwinError", "BlueprintError", "CatalogError", "GraphError", "InfeasibleDesign", "Problem",
-    "UnknownEntry", "ValidationError", "__version__",
+    "UnknownEntry", "ValidationError", "WriteError", "__version__",
 ]

@@ -27,6 +27,14 @@ class GraphError(ValueError, TwinError):
     """A facility graph operation refers to missing nodes or wrong kinds."""
 
 
+class OutputError(ValueError, TwinError):
+    """An output was asked for in a form that cannot be written (say, a plot as `.nc`)."""
+
+
+class WriteError(OSError, TwinError):
+    """An output file cannot be written (missing or read-only folder, full disk, ...); see `twin.atomic`."""
+
+
 class InfeasibleDesign(TwinError):
     """No design satisfies the limits; the message says which limits are short and by how much."""
 

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from twin.atomic import atomic_output, atomic_path, atomic_write
 from twin.errors import BlueprintError
 from twin.fields import Doc
 from twin.graph import bulk
@@ -26,44 +23,6 @@ USD_SUFFIXES = (".usda", ".usdc", ".usd", ".usdz")
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's safe loader when PyYAML has it (~10x faster), else the pure-Python one: both construct only plain data."""
 SAFE_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
-def atomic_write(path: str | Path, write: Callable[[Any], None], *, binary: bool = False) -> Path:
-    """Write through a temporary file in the same folder and rename it into place: never a half file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-@contextmanager
-def atomic_output(path: str | Path) -> Iterator[Path]:
-    """For tools that write a file by name (USD, image writers): a path with the same name in a hidden folder
-    beside `path`, renamed into place only when the block ends without error, with the user's umask.
-
-    A killed or failed write leaves the old file as it was; the hidden folder is always removed.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-    try:
-        tmp = folder / path.name
-        yield tmp
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, path)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def read_text(path: str | Path) -> str:
@@ -176,3 +135,6 @@ def _parse_json(text: str, origin: str) -> Any:
         raise BlueprintError(f"{origin}:{exc.lineno}: invalid JSON ({exc.msg}); fix the syntax at that line") from None
     except RecursionError:
         raise BlueprintError(f"{origin}: JSON nested too deeply; flatten it") from None
+
+
+__all__ = ["atomic_output", "atomic_path", "atomic_write", "from_node_link", "load", "parse_yaml", "read_text", "save", "to_node_link"]

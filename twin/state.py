@@ -11,12 +11,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import xarray as xr
 
+from twin.atomic import atomic_path, save_figure
 from twin.errors import TwinError
 
 POWER_PARTS = ("it_power_kw", "losses_kw", "cooling_power_kw", "aux_power_kw")
@@ -45,18 +45,8 @@ def save(ds: xr.Dataset, path: str | os.PathLike) -> Path:
     path = Path(path)
     if path.suffix.lower() not in (".nc", ".nc4", ".netcdf"):
         raise StateError(f"{path}: simulation state is saved as NetCDF; use a .nc file name")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         ds.to_netcdf(tmp, engine=_engine())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; give it the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 
@@ -176,7 +166,7 @@ class TwinAccessor:
         ax[2].set_xlabel(f"time ({label})")
         fig.suptitle(title or ds.attrs.get("title", "twin simulation"))
         if path is not None:
-            fig.savefig(path, dpi=110)
+            save_figure(fig, path, dpi=110)
         return fig
 
     def save(self, path: str | os.PathLike) -> Path:

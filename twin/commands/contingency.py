@@ -43,8 +43,9 @@ def contingency(
         console.print(f"[yellow]already overloaded with every device up:[/] {', '.join(result.base_overloads)}")
     output.show(scan_table(result.table, top, f"{site.name}: single failures ({len(result.table)} devices)"))
     if out:
-        result.table.to_csv(out)
-        console.print(f"wrote {out}")
+        from twin.atomic import atomic_write
+
+        console.print(f"wrote {atomic_write(out, result.table.to_csv)}")
     if render:
         import twin
 

@@ -55,6 +55,7 @@ def render(
     - `camera`: "isometric", "plan" or "hall:<hall id>"; `show_power`/`show_coolant` draw connections.
     - `anti_aliasing`: smooth edges (multisampling); default on up to 2,000 racks, off above (3x slower in software).
     """
+    from twin.atomic import atomic_path
     from twin.views import export
 
     path = Path(path)
@@ -67,12 +68,13 @@ def render(
                show_coolant=show_coolant, show_devices=show_devices, labels=labels, cmap=cmap, clim=clim,
                window_size=window_size, title=title, animate=animate, max_frames=max_frames,
                web=suffix == ".html", anti_aliasing=anti_aliasing) as s:
-        if suffix in export.STILL:
-            export.write_still(s, path)
-        elif suffix == ".html":
-            export.write_html(s, path)
-        else:
-            export.write_movie(s, path, fps)
+        with atomic_path(path) as tmp:
+            if suffix in export.STILL:
+                export.write_still(s, tmp)
+            elif suffix == ".html":
+                export.write_html(s, tmp)
+            else:
+                export.write_movie(s, tmp, fps)
     return path
 
 
