@@ -420,3 +420,15 @@ def test_cli_export_checks_and_reads_back(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "twin", "export", "ai-factory-hall", "--usd", str(tmp_path / "x.obj")],
                          capture_output=True, text=True)
     assert bad.returncode == 1 and "unknown USD file type" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_flow_ratios_carry_sources_and_evidence():
+    from twin.catalog import EVIDENCE_TAGS
+    from twin.usd.schema import flow_table
+
+    flows = flow_table()
+    assert set(flows) == {"tcs", "fws", "chw", "cw", "air"}
+    for entry in flows.values():
+        assert entry["source"].startswith("http") and entry["evidence"] in EVIDENCE_TAGS and entry["note"]
+    assert flows["chw"]["value"] == pytest.approx(2.4 * 3.785411784 / 60 / 3.516853, rel=1e-3)  # 2.4 gpm per ton
+    assert flows["air"]["value"] == pytest.approx(1 / (1.2 * 1.006 * 10), rel=1e-3)

@@ -2,10 +2,11 @@
 
 Stage layout (Z up, metres): the default prim is the site; halls are its children, rows theirs, racks theirs;
 devices sit under the hall or row their id starts with, else under `Equipment`. Every such prim carries the
-node's attributes under `twin:` and SimReady `aif:*` metadata, and a `ConnectionPoints` scope of connection
-points for its edges (see `twin.usd.ports`). Racks are instances of a few prototypes (one per system, density,
-cap, cooling and feed count), each hall's racks are drawn by one `PointInstancer` and all devices by another,
-so a 1 GW site stays a small file. With a simulation state, per-rack and per-device series become time-sampled
+node's attributes under `twin:`; racks and devices are instances of a few prototypes (one per system, density,
+cap, cooling and feed count; per kind, model, rating and ports) that hold the SimReady `aif:*` metadata and the
+`ConnectionPoints` scope, and a node's links are `twin:connectedTo:<port>` on its own prim (see
+`twin.usd.ports`). Each hall's racks are drawn by one `PointInstancer` and all devices by another, so a 1 GW
+site stays a small file. With a simulation state, per-rack and per-device series become time-sampled
 arrays on those instancers (and the rack colours follow them), site series time-sampled values on the site.
 """
 
