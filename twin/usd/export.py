@@ -49,7 +49,7 @@ def export_usd(facility: Facility, path: str | Path, state: xr.Dataset | None = 
     """
     from pxr import Sdf, UsdUtils
 
-    from twin.io import atomic_output
+    from twin.atomic import atomic_output
 
     path = Path(path)
     suffix = path.suffix.lower()
