@@ -91,15 +91,15 @@ def read_workloads(source: str | Path | Mapping | Sequence) -> list[WorkloadSpec
     """Workloads from a YAML file, a mapping with a `workloads` list, or a list of entries/`WorkloadSpec`s."""
     where = "workloads"
     if isinstance(source, (str, Path)):
-        import yaml
+        from twin import yamlsafe
 
         path = Path(source)
         if not path.is_file():
             raise WorkloadError(f"workloads file {path} does not exist")
         where = str(path)
         try:
-            source = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
+            source = yamlsafe.load(path.read_text(encoding="utf-8"))
+        except (yamlsafe.YamlIssue, OSError, UnicodeDecodeError) as exc:
             raise WorkloadError(f"{where}: not readable YAML: {exc}") from None
     if isinstance(source, Mapping):
         fmt = source.get("format")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from twin import limits
 from twin.errors import TwinError, did_you_mean
 from twin.facility import RACK_DEFAULTS, SITE, Facility
-from twin.fields import Doc
+from twin.fields import Doc, format_path
 from twin.graph import DEVICE_KINDS
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ def read(data: Any, doc: Doc, *, base_dir: Path | None = None, catalog: Catalog 
     if top.get("description") is not None:
         facility.graph.graph["description"] = doc.text(top, "description", ())
 
+    _unique_ids(top, doc)
     power_edges: list[tuple[tuple, str, str]] = []
     heat_edges: list[tuple[tuple, str, str]] = []
     for i, raw in enumerate(doc.sequence(top.get("equipment") or [], ("equipment",))):
@@ -55,6 +56,48 @@ def read(data: Any, doc: Doc, *, base_dir: Path | None = None, catalog: Catalog 
     _connect(facility, doc, power_edges, "power")
     _connect(facility, doc, heat_edges, "heat")
     return facility
+
+
+def _unique_ids(top: dict, doc: Doc) -> None:
+    """Refuse an id declared twice (the later entry would silently replace the first), naming both places.
+
+    Reads the raw entries only; malformed ones are left to the field checks that follow."""
+    seen: dict[str, tuple] = {}
+
+    def claim(node: str, path: tuple, scope: dict = seen) -> None:
+        first = scope.setdefault(node, path)
+        if first != path:
+            raise doc.error(path, f"id {node!r} is already used by {format_path(first[:-1])} (line {doc.line(first)})",
+                            "give each entry its own id")
+
+    def entries(value: Any, path: tuple) -> list[tuple[tuple, dict]]:
+        items = enumerate(value) if isinstance(value, list) else ()
+        return [(path + (i,), e) for i, e in items if isinstance(e, dict)]
+
+    def name(entry: dict, key: str) -> str | None:
+        value = entry.get(key)
+        return value if isinstance(value, str) and value else None
+
+    for path, device in entries(top.get("equipment"), ("equipment",)):
+        if name(device, "id"):
+            claim(device["id"], path + ("id",))
+    for path, hall in entries(top.get("halls"), ("halls",)):
+        if not name(hall, "id"):
+            continue
+        claim(hall["id"], path + ("id",))
+        rows = hall.get("rows")
+        if isinstance(rows, dict):
+            for key, field in (("busways", "name"), ("rack_units", "name")):
+                names: dict[str, tuple] = {}
+                for q, part in entries(rows.get(key), path + ("rows", key)):
+                    if name(part, field):
+                        claim(part[field], q + (field,), names)
+        for q, row in entries(rows, path + ("rows",)):
+            if name(row, "id"):
+                claim(f"{hall['id']}/{row['id']}", q + ("id",))
+                for k, rack in entries(row.get("racks"), q + ("racks",)):
+                    if name(rack, "id"):
+                        claim(f"{hall['id']}/{row['id']}/{rack['id']}", k + ("id",))
 
 
 def _catalog(top: dict, doc: Doc, base_dir: Path | None, catalog: Catalog | None) -> Catalog | None:

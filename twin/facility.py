@@ -169,6 +169,10 @@ class Facility:
             start = sum(1 for _ in self._children(row, "rack"))
             names = [f"rack-{start + i + 1:02d}" for i in range(n)]
         ids = [f"{row}/{name}" for name in names]
+        if len(set(ids)) != len(ids):
+            seen: set[str] = set()
+            twice = next(rack for rack in ids if rack in seen or seen.add(rack))
+            raise GraphError(f"row {row!r}: rack {twice!r} is listed twice; give each rack its own name")
         for rack in ids:
             self._require_new(rack)
         count = len(ids)

@@ -6,35 +6,15 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-import yaml
-
 from twin.errors import BlueprintError, did_you_mean
+from twin.yamlsafe import Lines
 
 SCALARS = (str, int, float, bool, type(None))
 
 
-def line_map(text: str) -> dict[tuple, int]:
-    """Map each field path (tuple of keys and list indices) to its 1-based line in the YAML text."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return {}
-    lines: dict[tuple, int] = {}
-
-    def walk(node, path):
-        lines[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                if isinstance(k, yaml.ScalarNode):
-                    lines[path + (k.value,)] = k.start_mark.line + 1
-                    walk(v, path + (k.value,))
-        elif isinstance(node, yaml.SequenceNode):
-            for i, v in enumerate(node.value):
-                walk(v, path + (i,))
-
-    if root is not None:
-        walk(root, ())
-    return lines
+def line_map(text: str) -> Lines:
+    """Field path (tuple of keys and list indices) -> its 1-based line in the YAML text (see `twin.yamlsafe.Lines`)."""
+    return Lines(text)
 
 
 @dataclass
@@ -43,11 +23,11 @@ class Doc:
 
     origin: str
     source: str | None = None
-    _lines: dict[tuple, int] | None = field(default=None, repr=False)
+    _lines: Lines | dict | None = field(default=None, repr=False)
 
     @property
-    def lines(self) -> dict[tuple, int]:
-        """Field path -> line, composed from the text only when a message needs it (that pass is slow)."""
+    def lines(self) -> Lines | dict:
+        """Field path -> line, composed from the text only when a message needs it."""
         if self._lines is None:
             self._lines = line_map(self.source) if self.source is not None else {}
         return self._lines
@@ -58,6 +38,10 @@ class Doc:
         if line:
             where += f":{line}"
         return BlueprintError(f"{where}: {format_path(path) or '(top level)'}: {message}; {fix}")
+
+    def line(self, path: tuple) -> int | None:
+        """The line of a field (or of the nearest enclosing one that has a line)."""
+        return self._line(path)
 
     def _line(self, path: tuple) -> int | None:
         while path:

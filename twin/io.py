@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from twin import yamlsafe
 from twin.atomic import atomic_output, atomic_path, atomic_write
 from twin.errors import BlueprintError
 from twin.fields import Doc
@@ -20,8 +21,6 @@ if TYPE_CHECKING:
 
 YAML_SUFFIXES = (".yaml", ".yml")
 USD_SUFFIXES = (".usda", ".usdc", ".usd", ".usdz")
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""libyaml's safe loader when PyYAML has it (~10x faster), else the pure-Python one: both construct only plain data."""
 SAFE_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
@@ -40,16 +39,13 @@ def read_text(path: str | Path) -> str:
 
 
 def parse_yaml(text: str, origin: str) -> tuple[Any, Doc]:
-    """Safe-load YAML; syntax errors become BlueprintError naming the line."""
+    """Safe-load YAML (bounded aliases, no duplicate keys: `twin.yamlsafe`); problems become BlueprintError
+    naming the line."""
     try:
-        data = yaml.load(text, Loader=SAFE_LOADER)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{origin}:{mark.line + 1}" if mark is not None else origin
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise BlueprintError(f"{where}: invalid YAML ({problem}); fix the syntax at that line") from None
-    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
-        raise BlueprintError(f"{origin}: unreadable YAML value ({exc}); fix the value") from None
+        data = yamlsafe.load(text)
+    except yamlsafe.YamlIssue as exc:
+        where = f"{origin}:{exc.line}" if exc.line else origin
+        raise BlueprintError(f"{where}: {exc.problem}; {exc.fix}") from None
     return data, Doc(origin, text)
 
 
@@ -112,9 +108,12 @@ def from_node_link(data: Any, origin: str = "<node-link>", *, catalog: Catalog |
     graph = FacilityGraph()
     graph.graph.update(doc.attributes(doc.mapping(top.get("graph") or {}, ("graph",)), ("graph",), skip=()))
     nodes = doc.sequence(top.get("nodes"), ("nodes",))
+    first: dict[str, int] = {}
     for i, raw in enumerate(nodes):
         m = doc.mapping(raw, ("nodes", i))
         node = doc.text(m, "id", ("nodes", i), required=True)
+        if first.setdefault(node, i) != i:
+            raise doc.error(("nodes", i), f"node {node!r} is listed twice (also nodes[{first[node]}])", "keep one of them")
         doc.text(m, "kind", ("nodes", i), required=True)
         graph.add_node(node, **doc.attributes(m, ("nodes", i), skip=("id",)))
     for i, raw in enumerate(doc.sequence(top.get("edges", top.get("links")), ("edges",))):
@@ -124,13 +123,30 @@ def from_node_link(data: Any, origin: str = "<node-link>", *, catalog: Catalog |
             if end not in graph:
                 raise doc.error(("edges", i), f"edge names node {end!r}, which is not in `nodes`", "add the node or drop the edge")
         doc.text(m, "kind", ("edges", i), required=True)
+        if graph.has_edge(*ends):
+            raise doc.error(("edges", i), f"edge {ends[0]!r} -> {ends[1]!r} is listed twice", "keep one of them")
         graph.add_edge(*ends, **doc.attributes(m, ("edges", i), skip=("source", "target")))
     return Facility(graph=graph, catalog=catalog)
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
 def _parse_json(text: str, origin: str) -> Any:
     try:
-        return json.loads(text, parse_constant=lambda c: math.nan)
+        return json.loads(text, parse_constant=lambda c: math.nan, object_pairs_hook=_unique_pairs)
+    except _DuplicateKey as exc:
+        raise BlueprintError(f"{origin}: key {exc.args[0]!r} is given twice in one JSON object; keep one of them") from None
     except json.JSONDecodeError as exc:
         raise BlueprintError(f"{origin}:{exc.lineno}: invalid JSON ({exc.msg}); fix the syntax at that line") from None
     except RecursionError:

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Mapping
 
-import yaml
-
+from twin import yamlsafe
 from twin.catalog.entries import (
     ENTRY_TYPES, EVIDENCE_TAGS, Entry, HeatRejection, PowerCapCurve, PowerEquipment, Spec, System,
 )
@@ -33,12 +32,10 @@ class Raw:
 def parse_yaml(text: str, origin: str) -> dict[str, Any]:
     """Parse one catalog YAML document; syntax errors name the file and line."""
     try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise CatalogError(f"catalog file {origin}: YAML syntax error{line}: {problem}") from None
+        doc = yamlsafe.load(text)
+    except yamlsafe.YamlIssue as exc:
+        line = f" at line {exc.line}" if exc.line else ""
+        raise CatalogError(f"catalog file {origin}: YAML syntax error{line}: {exc.problem}; {exc.fix}") from None
     return check_doc({} if doc is None else doc, origin)
 
 

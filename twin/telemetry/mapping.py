@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping as MappingType
 
 import numpy as np
-import yaml
 
+from twin import yamlsafe
 from twin.errors import did_you_mean
 from twin.telemetry import units
 from twin.telemetry.errors import TelemetryError
@@ -95,11 +95,9 @@ def load(source: str | Path | MappingType[str, Any] | Mapping | None) -> Mapping
 
     text = read_text(source)
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise TelemetryError(str(source), mark.line + 1 if mark else None, None,
-                             f"invalid YAML ({getattr(exc, 'problem', None) or exc})", "fix the syntax at that line") from None
+        data = yamlsafe.load(text)
+    except yamlsafe.YamlIssue as exc:
+        raise TelemetryError(str(source), exc.line, None, exc.problem, exc.fix) from None
     return _parse(data if data is not None else {}, str(source), line_map(text))
 
 
