@@ -69,7 +69,7 @@ def build(data: DispatchData) -> LinearProblem:
     price = data.usd_per_mtok[gj[:, 0], gj[:, 1]] * data.tokens_per_s[gj[:, 0], gj[:, 1]] * units[gj[:, 1]] / MTOK   # USD per unit-hour
     serve = lp.add_vars("serve", _index(("t", "gj"), n, len(gj)), cost=(dt[:, None] * price[None, :]).ravel())
     serve = serve.reshape(n, len(gj))
-    grid = lp.add_vars("grid", _index(("t",), n), cost=-dt * (data.price_usd_per_kwh + data.payment_usd_per_kwh))
+    grid = lp.add_vars("grid", _index(("t",), n), cost=-dt * data.price_usd_per_kwh)
     over = lp.add_vars("over", _index(("t",), n), cost=-dt * data.penalty_usd_per_kwh)
     st, gen_spec = data.storage, data.generator
     has_bess = st.energy_kwh > 0 and (st.charge_kw > 0 or st.discharge_kw > 0)

@@ -40,7 +40,8 @@ class DispatchData:
     slope: np.ndarray                      # (n, g) grid kW per kW of rack power of each class
     limit_kw: np.ndarray                   # (n,) allowed grid import (connection, or an event's target)
     price_usd_per_kwh: np.ndarray          # (n,) energy price of imports
-    payment_usd_per_kwh: np.ndarray | float = 0.0   # (n,) paid per kWh imported less during an event
+    payment_usd_per_kwh: np.ndarray | float = 0.0   # (n,) paid per kWh of an event's requested cut that is met
+    baseline_kw: np.ndarray | None = None  # (n,) import without the events (what a cut is measured from)
     switch_off: bool = True                # racks may be powered down (draw 0 instead of fixed_kw)
     lim_coef: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))   # (r, g) heat per kW of class power
     lim_cap_kw: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (n, r) free-cooling capacity
@@ -65,7 +66,9 @@ class DispatchData:
         return m - m.min()
 
     def window(self) -> np.ndarray:
-        """(n, j) work that arrived within each tier's deadline up to each step: the most that may be waiting."""
+        """(n, j) work that arrived within each tier's deadline up to each step: the most that may be waiting.
+        At the last step nothing may wait (deferred work is caught up within the horizon, so the horizon's end is
+        not a place to leave it)."""
         units = self.unit_per_h()
         arrived = np.cumsum(self.demand * self.step_h[:, None] * units, axis=0)
         ends = np.cumsum(self.step_h)
@@ -75,6 +78,7 @@ class DispatchData:
                 continue
             before = np.searchsorted(ends, ends - d + 1e-9, side="left") - 1   # last step ending >= d earlier
             out[:, j] = arrived[:, j] - np.where(before >= 0, arrived[np.maximum(before, 0), j], 0.0)
+        out[-1] = 0.0
         return out
 
     def late_usd_per_unit(self) -> np.ndarray:

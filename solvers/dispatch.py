@@ -146,7 +146,8 @@ def with_events(data: DispatchData, events: list[Event], baseline_kw: np.ndarray
         payment[m] += e.payment_usd_per_mwh / 1000.0
         if e.penalty_usd_per_mwh is not None:
             penalty[m] = e.penalty_usd_per_mwh / 1000.0
-    return dataclasses.replace(data, limit_kw=limit, payment_usd_per_kwh=payment, penalty_usd_per_kwh=penalty)
+    return dataclasses.replace(data, limit_kw=limit, payment_usd_per_kwh=payment, penalty_usd_per_kwh=penalty,
+                               baseline_kw=np.asarray(baseline_kw, dtype=float))
 
 
 @dataclass

@@ -137,7 +137,7 @@ ASSUMPTIONS = (
     "batteries and generators sit at the site meter; their power offsets grid import one for one",
     "interactive demand not served costs the catalog standard tier's price per token (SLA credit proxy)",
     "default demand: each tier's capacity share x the twin's diurnal profile (until a market model is given)",
-    "event payments are paid per MWh below the import the site would have drawn without the event",
+    "event payments are paid per MWh of the requested cut that is met (cutting deeper earns nothing more)",
 )
 
 
@@ -197,12 +197,13 @@ def kpis(data: DispatchData, ds: xr.Dataset, objective: float, baseline=None) ->
         else:
             out[f"late_{t}"] = float(ds["late"].values[:, j].max())
     out["profit_usd"] = revenue - energy - demand_charge - fuel - wear
-    pay_part = float((data.payment_usd_per_kwh * ds["grid_import_kw"].values * h).sum()) if np.ndim(data.payment_usd_per_kwh) else 0.0
-    out["objective_usd"] = objective + pay_part          # the LP's value without the event payments
+    out["objective_usd"] = objective
     if baseline is not None:
         b = baseline.kpis
         base_imp = baseline.dataset["grid_import_kw"].values
-        out["event_payment_usd"] = float((data.payment_usd_per_kwh * (base_imp - imp) * h).sum())
+        asked = np.maximum(base_imp - data.limit_kw, 0.0)              # the cut each event step asks for
+        met = np.maximum(asked - ds["over_limit_kw"].values, 0.0)
+        out["event_payment_usd"] = float((data.payment_usd_per_kwh * met * h).sum())
         cut = np.where(ev, base_imp - imp, 0.0)
         out["curtailed_mwh"] = float((cut * h).sum()) / 1000.0
         out["curtailment_cost_usd"] = b["profit_usd"] - out["profit_usd"]
