@@ -7,8 +7,8 @@ Variables (per step t; g class, k cap level, j tier):
   work[t, g, k]   rack-utilization units at cap level k (power fixed_kw per rack on + dyn_kw[g, k] per unit)
   serve[t, g, j]  full-speed rack equivalents serving tier j (sum over j <= sum over k of speed[g, k] x work)
   grid[t]         import; charge, discharge, soc (battery); gen (generator); over[t] import above the limit
-  backlog[t, j]   deferred work waiting (tokens, or rack-hours for training); late[t, j] past its deadline
-  drop[t, j]      interactive demand not served; peak[m] each month's peak import
+  backlog[t, j]   deferred work waiting; late[t, j] past its deadline (rack-hours of the tier's fastest rack)
+  drop[t, j]      interactive demand not served (racks of the tier's fastest rate); peak[m] each month's peak import
 Rows: busy (work <= on), speed (serve <= speed x work), balance (grid + discharge + gen - charge = facility
 power, the twin linearized: offset + slope . class kW), limit (grid - over <= limit), soc, served (tokens +
 drop = demand for interactive tiers), backlog (deferred work carried over), deadline (backlog - late <= what
@@ -52,6 +52,8 @@ def build(data: DispatchData) -> LinearProblem:
     nj = len(data.tiers)
     dt = np.asarray(data.step_h, dtype=float)
     units = data.unit_per_h()                                   # tokens (or rack-hours) per rate-hour
+    rate = data.tier_rate()                                     # drop in rack equivalents, backlog in rack-hours of it
+    per_rack_h = units * rate
     deferred = np.asarray(data.deadline_h, dtype=float) > 0
     jd = np.flatnonzero(deferred)
     ji = np.flatnonzero(~deferred)
@@ -82,14 +84,15 @@ def build(data: DispatchData) -> LinearProblem:
     if gen_spec.rating_kw > 0:
         gen = lp.add_vars("gen", _index(("t",), n), ub=gen_spec.rating_kw, cost=-dt * gen_spec.cost_usd_per_kwh)
     drop = lp.add_vars("drop", _index(("t", "j"), n, len(ji)),
-                       ub=np.asarray(data.demand[:, ji], dtype=float).ravel(),
-                       cost=-(dt[:, None] * data.drop_usd_per_mtok[ji][None, :] * units[ji][None, :] / MTOK).ravel())
+                       ub=(np.asarray(data.demand[:, ji], dtype=float) / rate[ji][None, :]).ravel(),
+                       cost=-(dt[:, None] * (data.drop_usd_per_mtok[ji] * per_rack_h[ji])[None, :] / MTOK).ravel())
     drop = drop.reshape(n, len(ji))
     if jd.size:
         backlog = lp.add_vars("backlog", _index(("t", "j"), n, len(jd)),
-                              cost=-(dt[:, None] * data.wait_usd_per_unit_h()[jd][None, :]).ravel()).reshape(n, len(jd))
+                              cost=-(dt[:, None] * (data.wait_usd_per_unit_h() * per_rack_h)[jd][None, :]).ravel()
+                              ).reshape(n, len(jd))
         late = lp.add_vars("late", _index(("t", "j"), n, len(jd)),
-                           cost=-np.tile(data.late_usd_per_unit()[jd], n))
+                           cost=-np.tile((data.late_usd_per_unit() * per_rack_h)[jd], n))
         late = late.reshape(n, len(jd))
     months = data.month()
     n_months = int(months.max()) + 1
@@ -145,23 +148,23 @@ def build(data: DispatchData) -> LinearProblem:
         lp.add_rows("served", _index(("t", "j"), n, len(ji)),
                     rows=np.concatenate([(t_idx[:, None] * len(ji) + col_j[None, :]).ravel(), np.arange(n * len(ji))]),
                     cols=np.concatenate([serve[:, sel].ravel(), drop.ravel()]),
-                    vals=np.concatenate([np.tile(tok[sel], n), np.ones(n * len(ji))]),
-                    lb=data.demand[:, ji].ravel(), ub=data.demand[:, ji].ravel())
+                    vals=np.concatenate([np.tile(tok[sel] / rate[gj[sel, 1]], n), np.ones(n * len(ji))]),
+                    lb=(data.demand[:, ji] / rate[ji][None, :]).ravel(), ub=(data.demand[:, ji] / rate[ji][None, :]).ravel())
     if jd.size:
         # backlog[t] - backlog[t-1] + dt units sum_g tokens serve = dt units demand
         pos_d = {j: i for i, j in enumerate(jd)}
         dsel = ~sel
         col_d = np.array([pos_d[j] for j in gj[dsel, 1]], dtype=np.int64)
         nd = len(jd)
-        arr = (data.demand[:, jd] * dt[:, None] * units[jd][None, :])
+        arr = data.demand[:, jd] * dt[:, None] / rate[jd][None, :]
         lp.add_rows("backlog", _index(("t", "j"), n, nd),
                     rows=np.concatenate([np.arange(n * nd), np.arange(nd, n * nd),
                                          (t_idx[:, None] * nd + col_d[None, :]).ravel()]),
                     cols=np.concatenate([backlog.ravel(), backlog[:-1].ravel(), serve[:, dsel].ravel()]),
                     vals=np.concatenate([np.ones(n * nd), -np.ones((n - 1) * nd),
-                                         (dt[:, None] * (tok[dsel] * units[gj[dsel, 1]])[None, :]).ravel()]),
+                                         (dt[:, None] * (tok[dsel] / rate[gj[dsel, 1]])[None, :]).ravel()]),
                     lb=arr.ravel(), ub=arr.ravel())
-        window = data.window()[:, jd]
+        window = data.window()[:, jd] / per_rack_h[jd][None, :]
         lp.add_rows("deadline", _index(("t", "j"), n, nd),
                     rows=np.concatenate([np.arange(n * nd), np.arange(n * nd)]),
                     cols=np.concatenate([backlog.ravel(), late.ravel()]),

@@ -90,6 +90,12 @@ class DispatchData:
         energy cost per token), so work is deferred for price or grid signals, not for negligible cooling savings."""
         return np.array([self.wait_usd_per_rack_h_h if t == TRAINING else self.wait_usd_per_mtok_h / 1e6 for t in self.tiers])
 
+    def tier_rate(self) -> np.ndarray:
+        """(j,) the fastest class's tokens/s per rack on each tier: the model counts interactive shortfalls in these
+        rack equivalents and deferred work in rack-hours of them (O(1) coefficients instead of 1e9 tokens)."""
+        top = self.tokens_per_s.max(axis=0) if self.tokens_per_s.size else np.zeros(len(self.tiers))
+        return np.where(top > 0, top, 1.0)
+
     def unit_per_h(self) -> np.ndarray:
         """(j,) per-hour scale of each tier's rate: 3600 tokens per token/s-hour, 1 rack-hour for training."""
         return np.array([1.0 if t == TRAINING else TOKENS_PER_S_TO_PER_H for t in self.tiers])

@@ -20,7 +20,7 @@ from models.dispatch_data import TRAINING, DispatchData, Generator, Storage
 from solvers.dispatch_build import ClassInfo, Training, dispatch_data
 from solvers.dispatch_inputs import Event, read_events
 from solvers.dispatch_physics import Groups, SitePhysics, merge_classes, offset, secant_slopes, site_physics
-from solvers.highs import Solution, Status, solve_direct
+from solvers.highs import Session, Solution, Status
 from twin.errors import TwinError
 from twin.physics import gpu, tokens
 
@@ -128,7 +128,7 @@ def dispatch(
     ev_data = with_events(data, evs, base.grid_kw)
     ev_data.pinned = base.x
     ev_data.fixed_before = min(e.notice_step(time) for e in evs)
-    run = _solve(ev_data, phys, groups, info, time_limit, start=base.group_kw, slope=base.slope)
+    run = _solve(ev_data, phys, groups, info, time_limit, start=base.group_kw, slope=base.slope, session=base.session)
     return _result(facility, ev_data, phys, groups, info, run, wx, workload, evs, baseline, per_device)
 
 
@@ -162,10 +162,11 @@ class _Solved:
     solution: Solution
     timings: dict[str, float]
     slope: np.ndarray              # (n, g) the LP's grid kW per kW of group power
+    session: Session               # HiGHS holding the last problem (warm starts)
 
 
 def _solve(data: DispatchData, phys: SitePhysics, groups: Groups, info: ClassInfo, time_limit: float,
-           start: np.ndarray | None = None, slope: np.ndarray | None = None) -> _Solved:
+           start: np.ndarray | None = None, slope: np.ndarray | None = None, session: Session | None = None) -> _Solved:
     """Solve with the twin's line through a reference dispatch, move the reference to the solution, repeat until
     the simulated facility power equals the planned one (within TOL_SHARE of the limit); then steps whose simulated
     import is still above their limit get that excess taken off it for another round."""
@@ -195,8 +196,12 @@ def _solve(data: DispatchData, phys: SitePhysics, groups: Groups, info: ClassInf
         data.limit_kw = limit - margin
         t0 = clock.perf_counter()
         lp = build(data)
+        if session is None:
+            session = Session(lp, time_limit=time_limit)
+        else:
+            session.update(lp)
         t1 = clock.perf_counter()
-        sol = solve_direct(lp, time_limit=time_limit)
+        sol = session.solve()
         timings["build_s"] += t1 - t0
         timings["solve_s"] += clock.perf_counter() - t1
         if not sol.ok:
@@ -208,7 +213,7 @@ def _solve(data: DispatchData, phys: SitePhysics, groups: Groups, info: ClassInf
         group_kw = np.zeros((n, groups.count.size))
         np.add.at(group_kw.T, info.group, class_kw.T)
         prev = _Solved(sol.x, values, group_kw, values["grid"][:, 0], sim, base + (slope_g * group_kw).sum(axis=1),
-                       rounds, sol, timings, slope_g)
+                       rounds, sol, timings, slope_g, session)
         ref = group_kw
     else:
         sim = phys.run(groups.rack_kw(prev.group_kw))

@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 
 MERGE_STEPS = 24
 """Steps (ambient quantiles) at which every engine class's slope is compared before classes are merged."""
-MERGE_RTOL = 1e-7
+MERGE_RTOL = 5e-3
+"""Classes whose slopes (and free-cooling exposure) agree within this share at every merge step are one class: its
+racks then run alike, which gives up at most that difference in overhead (the line stays exact at the solution)."""
 FD_SHARE = 1e-3
 """Finite-difference step: this share of a class's full power (at least 1 kW)."""
 SECANT_LOW = 0.5
@@ -142,13 +144,21 @@ def merge_classes(phys: SitePhysics) -> Groups:
         ratio = np.where(full_heat > 0, cap[steps] / full_heat, np.inf)   # (s, r) share of full load it takes
     exposure = np.array([ratio[:, m_lim[:, k] > 0].min(axis=1) if (m_lim[:, k] > 0).any() else np.full(steps.size, np.inf)
                          for k in range(c)])
-    sig = [(phys.keys[k], tuple(np.round(slope[:, k] / MERGE_RTOL).astype(np.int64)),
-            tuple(np.round(np.minimum(exposure[k], 1e6), 6))) for k in range(c)]
-    codes = {}
-    of_class = np.array([codes.setdefault(s, len(codes)) for s in sig], dtype=int)
-    g = len(codes)
+    expo = np.minimum(exposure, 1.0)               # at or above 1 the unit takes full load: it never binds
+    of_class = np.full(c, -1)
+    reps: list[int] = []
+    for k in range(c):                     # classes are few (identical halls share one); tolerance, not rounding
+        for x, r in enumerate(reps):
+            if phys.keys[k] == phys.keys[r] and np.allclose(slope[:, k], slope[:, r], rtol=MERGE_RTOL, atol=0) \
+                    and np.allclose(expo[k], expo[r], rtol=MERGE_RTOL, atol=0):
+                of_class[k] = x
+                break
+        else:
+            of_class[k] = len(reps)
+            reps.append(k)
+    g = len(reps)
     count = np.bincount(of_class, weights=phys.count, minlength=g)
-    first = np.array([np.flatnonzero(of_class == x)[0] for x in range(g)])
+    first = np.asarray(reps)
     member = np.zeros((c, g))
     member[np.arange(c), of_class] = 1.0
     coef = (m_lim @ member) / count[None, :]                              # heat per kW of group power

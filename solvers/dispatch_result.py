@@ -71,7 +71,9 @@ def dataset(facility, data: DispatchData, info, solved, sim, wx, workload, event
     np.add.at(speed.T, gj[:, 0], v["serve"].T)
     deferred = np.flatnonzero(data.deadline_h > 0)
     interactive = np.flatnonzero(data.deadline_h <= 0)
-    per_tier = (lambda name, cols: _spread(v.get(name), cols, n, len(data.tiers)))
+    rate = data.tier_rate()
+    per_rack_h = rate * data.unit_per_h()
+    per_tier = (lambda name, cols, scale: _spread(v.get(name), cols, n, len(data.tiers)) * scale[None, :])
     event = np.zeros(n, dtype=bool)
     for e in events:
         event |= e.mask(data.time, data.step_h)
@@ -81,8 +83,8 @@ def dataset(facility, data: DispatchData, info, solved, sim, wx, workload, event
         "grid_limit_kw": data.limit_kw, "over_limit_kw": np.maximum(grid_power + charge - discharge - gen - data.limit_kw, 0.0),
         "event": event, "price_usd_per_kwh": data.price_usd_per_kwh,
         "battery_charge_kw": charge, "battery_discharge_kw": discharge, "battery_soc_kwh": col("soc"),
-        "generator_kw": gen, "demand_tokens_per_s": data.demand, "dropped_tokens_per_s": per_tier("drop", interactive),
-        "backlog": per_tier("backlog", deferred), "late": per_tier("late", deferred),
+        "generator_kw": gen, "demand_tokens_per_s": data.demand, "dropped_tokens_per_s": per_tier("drop", interactive, rate),
+        "backlog": per_tier("backlog", deferred, per_rack_h), "late": per_tier("late", deferred, per_rack_h),
         "racks_on": v["on"], "class_power_kw": _class_power(data, v),
         "class_utilization": work_by_class / data.count[None, :],
         "class_cap_fraction": np.where(work_by_class > 1e-12, capw / np.maximum(work_by_class, 1e-300), np.nan),

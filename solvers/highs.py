@@ -69,49 +69,86 @@ def solve_pyomo(lp: LinearProblem, *, time_limit: float = 60.0, mip_gap: float =
                     {"build_s": t1 - t0, "solve_s": t2 - t1, "extract_s": t3 - t2}, "pyomo")
 
 
-def solve_direct(lp: LinearProblem, *, time_limit: float = 60.0, mip_gap: float = 1e-3) -> Solution:
-    """Hand the same arrays to highspy (passModel with CSR): the baseline the Pyomo path is measured against."""
-    import highspy
+def solve_direct(lp: LinearProblem, *, time_limit: float = 60.0, mip_gap: float = 1e-3,
+                 options: dict | None = None) -> Solution:
+    """Hand the same arrays to highspy (passModel with CSR): the baseline the Pyomo path is measured against.
+    `options` are further HiGHS options (e.g. {"solver": "ipm"} for large LPs)."""
+    return Session(lp, time_limit=time_limit, mip_gap=mip_gap, options=options).solve()
 
-    t0 = time.perf_counter()
-    a = lp.arrays()
-    h = _quiet_highs(highspy)
-    h.setOptionValue("threads", 1)
-    h.setOptionValue("time_limit", float(time_limit))
-    h.setOptionValue("mip_rel_gap", float(mip_gap))
-    inf = highspy.kHighsInf
-    sign = -1.0 if lp.sense == "max" else 1.0
-    model = highspy.HighsLp()
-    model.num_col_ = lp.n_vars
-    model.num_row_ = lp.n_rows
-    model.col_cost_ = a["cost"] * sign
-    model.col_lower_ = np.where(np.isfinite(a["col_lb"]), a["col_lb"], -inf)
-    model.col_upper_ = np.where(np.isfinite(a["col_ub"]), a["col_ub"], inf)
-    model.row_lower_ = np.where(np.isfinite(a["row_lb"]), a["row_lb"], -inf)
-    model.row_upper_ = np.where(np.isfinite(a["row_ub"]), a["row_ub"], inf)
-    model.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    model.a_matrix_.start_ = a["start"].astype(np.int32)
-    model.a_matrix_.index_ = a["index"].astype(np.int32)
-    model.a_matrix_.value_ = a["value"]
-    model.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in a["integer"]]
-    h.passModel(model)
-    t1 = time.perf_counter()
-    h.run()
-    t2 = time.perf_counter()
-    ms = h.getModelStatus()
-    status = {
-        highspy.HighsModelStatus.kOptimal: Status.OPTIMAL, highspy.HighsModelStatus.kTimeLimit: Status.TIME_LIMIT,
-        highspy.HighsModelStatus.kInfeasible: Status.INFEASIBLE, highspy.HighsModelStatus.kUnbounded: Status.UNBOUNDED,
-        highspy.HighsModelStatus.kUnboundedOrInfeasible: Status.INFEASIBLE,
-    }.get(ms, Status.ERROR)
-    info = h.getInfo()
-    x = np.asarray(h.getSolution().col_value, dtype=float) if status in (Status.OPTIMAL, Status.TIME_LIMIT) else \
-        np.full(lp.n_vars, np.nan)
-    objective = sign * float(info.objective_function_value) + lp.objective_constant
-    bound = sign * float(info.mip_dual_bound) + lp.objective_constant if a["integer"].any() else objective
-    t3 = time.perf_counter()
-    return Solution(status, x, objective, bound, _gap(objective, bound),
-                    {"build_s": t1 - t0, "solve_s": t2 - t1, "extract_s": t3 - t2}, "direct")
+
+class Session:
+    """One HiGHS instance holding a problem: `solve()`, then `update(lp)` with a problem of the same matrix whose
+    bounds or costs moved and `solve()` again from the last basis (a warm start: the dispatch's rounds and events
+    change only right-hand sides and a few bounds)."""
+
+    def __init__(self, lp: LinearProblem, *, time_limit: float = 60.0, mip_gap: float = 1e-3, options: dict | None = None):
+        import highspy
+
+        self._hs = highspy
+        t0 = time.perf_counter()
+        self.lp = lp
+        self.arrays = a = lp.arrays()
+        self.sign = -1.0 if lp.sense == "max" else 1.0
+        h = self.h = _quiet_highs(highspy)
+        h.setOptionValue("threads", 1)
+        h.setOptionValue("time_limit", float(time_limit))
+        h.setOptionValue("mip_rel_gap", float(mip_gap))
+        for key, value in (options or {}).items():
+            h.setOptionValue(key, value)
+        model = highspy.HighsLp()
+        model.num_col_ = lp.n_vars
+        model.num_row_ = lp.n_rows
+        model.col_cost_ = a["cost"] * self.sign
+        model.col_lower_, model.col_upper_ = self._inf(a["col_lb"]), self._inf(a["col_ub"])
+        model.row_lower_, model.row_upper_ = self._inf(a["row_lb"]), self._inf(a["row_ub"])
+        model.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        model.a_matrix_.start_ = a["start"].astype(np.int32)
+        model.a_matrix_.index_ = a["index"].astype(np.int32)
+        model.a_matrix_.value_ = a["value"]
+        model.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in a["integer"]]
+        h.passModel(model)
+        self.build_s = time.perf_counter() - t0
+
+    def _inf(self, x: np.ndarray) -> np.ndarray:
+        inf = self._hs.kHighsInf
+        return np.where(np.isfinite(x), x, np.where(x > 0, inf, -inf))
+
+    def update(self, lp: LinearProblem) -> None:
+        """Take the bounds and costs of `lp` (same variables, rows and matrix as the problem held)."""
+        t0 = time.perf_counter()
+        a = lp.arrays()
+        old = self.arrays
+        if a["value"].size != old["value"].size or not np.array_equal(a["index"], old["index"]) \
+                or not np.array_equal(a["value"], old["value"]):
+            raise ValueError("Session.update needs a problem with the same matrix; build a new Session instead")
+        for lo, hi, change in (("col_lb", "col_ub", self.h.changeColsBounds), ("row_lb", "row_ub", self.h.changeRowsBounds)):
+            idx = np.flatnonzero((a[lo] != old[lo]) | (a[hi] != old[hi])).astype(np.int32)
+            if idx.size:
+                change(idx.size, idx, self._inf(a[lo][idx]), self._inf(a[hi][idx]))
+        idx = np.flatnonzero(a["cost"] != old["cost"]).astype(np.int32)
+        if idx.size:
+            self.h.changeColsCost(idx.size, idx, a["cost"][idx] * self.sign)
+        self.lp, self.arrays = lp, a
+        self.build_s = time.perf_counter() - t0
+
+    def solve(self) -> Solution:
+        hs, h, lp, a = self._hs, self.h, self.lp, self.arrays
+        t1 = time.perf_counter()
+        h.run()
+        t2 = time.perf_counter()
+        status = {
+            hs.HighsModelStatus.kOptimal: Status.OPTIMAL, hs.HighsModelStatus.kTimeLimit: Status.TIME_LIMIT,
+            hs.HighsModelStatus.kInfeasible: Status.INFEASIBLE, hs.HighsModelStatus.kUnbounded: Status.UNBOUNDED,
+            hs.HighsModelStatus.kUnboundedOrInfeasible: Status.INFEASIBLE,
+        }.get(h.getModelStatus(), Status.ERROR)
+        info = h.getInfo()
+        x = np.asarray(h.getSolution().col_value, dtype=float) if status in (Status.OPTIMAL, Status.TIME_LIMIT) else \
+            np.full(lp.n_vars, np.nan)
+        objective = self.sign * float(info.objective_function_value) + lp.objective_constant
+        bound = self.sign * float(info.mip_dual_bound) + lp.objective_constant if a["integer"].any() else objective
+        t3 = time.perf_counter()
+        return Solution(status, x, objective, bound, _gap(objective, bound),
+                        {"build_s": self.build_s, "solve_s": t2 - t1, "extract_s": t3 - t2}, "direct")
 
 
 def _quiet_highs(highspy):
