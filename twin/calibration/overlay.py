@@ -69,7 +69,8 @@ def write(doc: dict, path: str | Path, header: str) -> Path:
     """Write the overlay YAML atomically (the project's writer)."""
     import yaml
 
-    from twin.io import SAFE_DUMPER, atomic_write
+    from twin.atomic import atomic_write
+    from twin.io import SAFE_DUMPER
 
     def dump(fh) -> None:
         fh.write("".join(f"# {line}\n" for line in header.splitlines()))

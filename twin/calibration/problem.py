@@ -71,7 +71,9 @@ class Problem:
                 u = np.broadcast_to(u[:, None], (u.size, len(names))).copy()
             calm = ~self.baseline["throttling"].values.astype(bool)
             u = np.where(calm[:, None], u, np.nan)
-            self.rack_model = RackModel(racks, self.catalog, u, {t: aligned(measured, t, names) for t in self.fast})
+            share = {t: drive.gpu_coverage(facility, measured) if t == "rack_gpu_power_kw" else 1.0 for t in self.fast}
+            self.rack_model = RackModel(racks, self.catalog, u,
+                                        {t: aligned(measured, t, names) / share[t] for t in self.fast})
         self.observed = {t: metrics.frames(self.baseline, t)[0].values for t in self.slow}
         self.n_points = (self.rack_model.n_points if self.rack_model else 0) + sum(
             int(np.isfinite(y).sum()) for y in self.observed.values())

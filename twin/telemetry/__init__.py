@@ -127,6 +127,8 @@ def read(
                              "check the values (see the report) and the mapping")
     step = freq or cleaning.infer_freq(samples)
     grid = cleaning.to_grid(samples, step, report, max_gap=max_gap, start=start, end=end)
+    if facility is not None:
+        _gpu_coverage(grid.series, facility, report)
     offset = timebase.standard_offset(tz, grid.time[0]) if tz else None
     attrs = {
         "source_files": ", ".join(f"{n} (sha256 {h[:16]})" for n, h in hashes.items()),
@@ -139,6 +141,20 @@ def read(
         REPORT_ATTR: report.to_json(),
     }
     return dataset.assemble(grid, facility, attrs)
+
+
+def _gpu_coverage(series: pd.DataFrame, facility: Facility, report: Report) -> None:
+    """Say when a rack's GPU power sums fewer GPUs than the rack holds (replay compares the same share)."""
+    gpu = series[series["variable"] == "rack_gpu_power_kw"]
+    if gpu.empty:
+        return
+    racks = facility.table("rack")["gpus"]
+    have = gpu.set_index("node")["sources"]
+    short = have[have.to_numpy() < racks.reindex(have.index).fillna(0).to_numpy()]
+    if len(short):
+        r = short.index[0]
+        report.note("all files", f"rack_gpu_power_kw of {len(short)} racks sums only some of their GPUs (e.g. {r}: "
+                                 f"{int(short.iloc[0])} of {int(racks[r])}); the twin is compared on the same share")
 
 
 def _hours(offset: np.timedelta64) -> str:

@@ -5,9 +5,10 @@ All steps are vectorized over every sample at once (sorted by source, then time)
 1. duplicates: the same source at the same time twice: identical copies are dropped, differing ones averaged;
 2. impossible values (outside the variable's physical range) are removed; utilization within 2 % of its
    range is clipped to 0..1 (rounding in exports);
-3. outliers: a Hampel filter over 5 neighbouring samples of each source removes values more than
-   `outlier_z` robust standard deviations from the local median (single spikes and sensor glitches, never
-   steps, which move the median with them);
+3. outliers: a Hampel-type filter removes values more than `outlier_z` noise deviations from the median of
+   the 5 neighbouring samples of their source, the noise taken from the source's successive differences
+   (1.4826 x their median absolute deviation / sqrt 2): single spikes and sensor glitches go, steps stay (the
+   median moves with them). Power, temperatures and flows only: utilization and clocks jump for real;
 4. the samples of each source are averaged into the time steps of the grid (`freq`), the sources of one
    (variable, node) combined (power adds, utilization and clocks average, GPU temperature takes the
    hottest); a step where only some sources reported is scaled up (sums) or taken from those present and
@@ -29,6 +30,8 @@ from twin.telemetry.variables import VARIABLES
 
 MEASURED, FILLED, MISSING = 0, 1, 2
 HAMPEL_HALF_WINDOW = 2
+#: dimensions whose single-sample spikes are glitches (utilization, clocks and token rates jump for real)
+SPIKY = ("power", "temperature", "flow")
 FRACTION_TOLERANCE = 0.02
 
 
@@ -46,7 +49,8 @@ class Samples:
 
 @dataclass
 class Grid:
-    """Regular series: time steps, per series the values and quality flags (time x series)."""
+    """Regular series: time steps, per series the values and quality flags (time x series); `series` also
+    counts the sources combined into each."""
 
     time: np.ndarray
     values: np.ndarray
@@ -137,16 +141,22 @@ def _outliers(src, v, line, s, report, z):
         window = np.stack([v[np.clip(i + k, first[a:b], last[a:b])] for k in range(-HAMPEL_HALF_WINDOW, HAMPEL_HALF_WINDOW + 1)])
         med[a:b] = np.nanmedian(window, axis=0)
     resid = np.abs(v - med)
-    frame = pd.DataFrame({"s": src, "r": resid, "a": np.abs(v)})
+    # the noise scale of each source from its successive differences (robust to spikes, blind to trends)
+    step = np.r_[np.nan, np.diff(v)]
+    step[starts] = np.nan
+    frame = pd.DataFrame({"s": src, "d": step, "a": np.abs(v)})
     grouped = frame.groupby("s")
-    mad = grouped["r"].transform("median").to_numpy()
+    centre = grouped["d"].transform("median").to_numpy()
+    frame["dev"] = np.abs(step - centre)
+    sigma = 1.4826 * frame.groupby("s")["dev"].transform("median").to_numpy() / np.sqrt(2.0)
     scale = grouped["a"].transform("median").to_numpy()
-    size = grouped["r"].transform("size").to_numpy()
-    limit = z * np.maximum(1.4826 * mad, 1e-3 * scale + 1e-9)
-    bad = (resid > limit) & (size >= 2 * HAMPEL_HALF_WINDOW + 3) & ~np.isnan(v)
+    size = grouped["a"].transform("size").to_numpy()
+    limit = z * np.maximum(np.nan_to_num(sigma), 1e-3 * scale + 1e-9)
+    series = s.sources["series"].to_numpy()[src]
+    var_of = s.series["variable"].to_numpy()[series]
+    checked = np.isin(var_of, [k for k, spec in VARIABLES.items() if spec.dimension in SPIKY])
+    bad = (resid > limit) & (size >= 2 * HAMPEL_HALF_WINDOW + 3) & ~np.isnan(v) & checked
     if bad.any():
-        series = s.sources["series"].to_numpy()[src]
-        var_of = s.series["variable"].to_numpy()[series]
         for var in pd.unique(var_of[bad]):
             rows = np.flatnonzero(bad & (var_of == var))
             report.add("outliers", _where(s, src[rows[0]]), rows.size, int(line[rows[0]]),
@@ -217,7 +227,8 @@ def to_grid(s: Samples, freq: str, report: Report, *, max_gap: int = 3, start=No
                    f"(e.g. {_label(s.series, cols[partial][0])}: {count[partial][0]} of {expected[partial][0]}); "
                    "sums scaled up to all sources, flagged filled")
     _fill(values, quality, max_gap, s.series, t0, step, report)
-    return Grid((t0 + np.arange(n_bins) * step).astype("datetime64[ns]"), values, quality, s.series)
+    series = s.series.assign(sources=per_series)
+    return Grid((t0 + np.arange(n_bins) * step).astype("datetime64[ns]"), values, quality, series)
 
 
 def _label(series: pd.DataFrame, i: int) -> str:

@@ -3,7 +3,9 @@
 Each measured variable keeps the simulation's name and units (`rack_power_kw` over (time, rack),
 `grid_power_kw` over time, ...) plus `<name>_quality` flags (0 measured, 1 filled, 2 missing, CF
 flag_values). Rack and device coordinates carry the facility's hall, system, cooling and device kinds
-when a facility was given, as in a simulation.
+when a facility was given, as in a simulation. `rack_gpus_reporting` counts the GPUs a rack's
+`rack_gpu_power_kw` sums (a fleet export may cover only some GPUs of a rack); replay and calibration compare
+it with the same share of the twin's GPU power.
 """
 
 from __future__ import annotations
@@ -70,6 +72,11 @@ def assemble(grid: Grid, facility: Facility | None, attrs: dict[str, Any]) -> xr
     for kind in ("rack", "device"):
         if nodes[kind]:
             coords[kind] = (kind, np.array(nodes[kind], dtype=str), {"long_name": f"{kind} id"})
+    gpu_sum = series[series["variable"] == "rack_gpu_power_kw"]
+    if len(gpu_sum):
+        count = dict(zip(gpu_sum["node"], gpu_sum["sources"]))
+        coords["rack_gpus_reporting"] = ("rack", np.array([int(count.get(r, 0)) for r in nodes["rack"]]),
+                                         {"long_name": "GPUs whose board power rack_gpu_power_kw sums"})
     if facility is not None:
         coords.update(_facility_coords(facility, nodes))
     step = np.diff(grid.time).astype("timedelta64[s]").astype(float) / 3600.0 if n_time > 1 else np.ones(1)

@@ -4,7 +4,8 @@ The load comes from the first of these the measurement has (or the one named by 
 
 - `rack_utilization` (time x rack) or `utilization` (time): used as the twin's utilization directly;
 - `rack_power_kw` or `rack_gpu_power_kw` (time x rack): turned into utilization through the twin's own rack
-  or GPU power model (power = fixed + dynamic x utilization, from the catalog), clipped to 0..1;
+  or GPU power model (power = fixed + dynamic x utilization, from the catalog), clipped to 0..1 (GPU power
+  that covers only some of a rack's GPUs, `rack_gpus_reporting`, stands for that share of the rack);
 - `it_power_kw` (time): one facility-wide utilization through the same model summed over the racks.
 
 Racks without a measurement follow the mean of the measured racks at each step. Weather: the measured
@@ -102,6 +103,8 @@ def utilization(facility: Facility, measured: xr.Dataset, by: str | None = None)
     how = f"measured {name} of {len(pos)} of {len(racks)} racks"
     if name != "rack_utilization":
         fixed, dyn = _rack_terms(facility, racks, gpu_only=name == "rack_gpu_power_kw")
+        if name == "rack_gpu_power_kw":
+            u = u / gpu_coverage(facility, measured)
         u = (u - fixed) / np.where(dyn > 0, dyn, np.nan)
         how += " through the twin's " + ("GPU" if name == "rack_gpu_power_kw" else "rack") + " power model"
     u, filled = _fill_racks(u)
@@ -177,8 +180,19 @@ def replay(facility: Facility, measured: xr.Dataset, *, by: str | None = None, w
     ds.attrs["driven_by"] = ",".join([choose(measured, by)] + [n for n in ("dry_bulb_c", "wet_bulb_c") if n in measured])
     ds.attrs["utilization_profile"] = "measured"
     if "rack_gpu_power_kw" in measured and "rack_power_kw" in ds:
-        ds["rack_gpu_power_kw"] = _gpu_prediction(facility, ds, util)
+        ds["rack_gpu_power_kw"] = _gpu_prediction(facility, ds, util) * gpu_coverage(facility, measured)
     return side_by_side(ds, measured)
+
+
+def gpu_coverage(facility: Facility, measured: xr.Dataset) -> np.ndarray:
+    """Per populated rack, the share of its GPUs that `rack_gpu_power_kw` sums (1 where unknown)."""
+    racks = populated_racks(facility)
+    if "rack_gpus_reporting" not in measured.coords:
+        return np.ones(len(racks))
+    count = dict(zip(map(str, measured["rack"].values), measured["rack_gpus_reporting"].values))
+    gpus = racks["gpus"].to_numpy(float)
+    share = np.array([count.get(str(r), g) for r, g in zip(racks.index, gpus)], dtype=float) / np.maximum(gpus, 1)
+    return np.where(share > 0, np.minimum(share, 1.0), 1.0)
 
 
 def _gpu_prediction(facility: Facility, ds: xr.Dataset, util: np.ndarray) -> xr.DataArray:
@@ -211,4 +225,4 @@ def side_by_side(predicted: xr.Dataset, measured: xr.Dataset) -> xr.Dataset:
     return out
 
 
-__all__ = ["DRIVERS", "choose", "utilization", "measured_weather", "replay", "side_by_side", "populated_racks"]
+__all__ = ["DRIVERS", "choose", "utilization", "measured_weather", "replay", "side_by_side", "populated_racks", "gpu_coverage"]
