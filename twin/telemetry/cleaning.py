@@ -7,7 +7,8 @@ All steps are vectorized over every sample at once (sorted by source, then time)
    range is clipped to 0..1 (rounding in exports);
 3. outliers: a Hampel-type filter removes values more than `outlier_z` noise deviations from the median of
    the 5 neighbouring samples of their source, the noise taken from the source's successive differences
-   (1.4826 x their median absolute deviation / sqrt 2): single spikes and sensor glitches go, steps stay (the
+   (from their median and 75th-percentile absolute deviations, / sqrt 2): single spikes and sensor glitches
+   go, steps stay (the
    median moves with them). Power, temperatures and flows only: utilization and clocks jump for real;
 4. the samples of each source are averaged into the time steps of the grid (`freq`), the sources of one
    (variable, node) combined (power adds, utilization and clocks average, GPU temperature takes the
@@ -148,7 +149,10 @@ def _outliers(src, v, line, s, report, z):
     grouped = frame.groupby("s")
     centre = grouped["d"].transform("median").to_numpy()
     frame["dev"] = np.abs(step - centre)
-    sigma = 1.4826 * frame.groupby("s")["dev"].transform("median").to_numpy() / np.sqrt(2.0)
+    dev = frame.groupby("s")["dev"]
+    # half-normal: median |d| = 0.6745 sd, 75th percentile 1.1503 sd (the latter survives regular or quantized steps)
+    q50, q75 = dev.median().reindex(src).to_numpy(), dev.quantile(0.75).reindex(src).to_numpy()
+    sigma = np.maximum(q50 / 0.6745, q75 / 1.1503) / np.sqrt(2.0)
     scale = grouped["a"].transform("median").to_numpy()
     size = grouped["a"].transform("size").to_numpy()
     limit = z * np.maximum(np.nan_to_num(sigma), 1e-3 * scale + 1e-9)
