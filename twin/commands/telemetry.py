@@ -61,4 +61,42 @@ def show_import(ds, out: Path) -> None:
     output.show(output.Output("findings", found, "what reading found and did", ids=("where",)))
 
 
-__all__ = ["telemetry_app", "import_", "show_import"]
+
+
+
+@telemetry_app.command("trace")
+@tabular
+@friendly
+def trace(
+    files: List[str] = typer.Argument(..., help="Request traces (CSV: timestamp, input and output tokens, as the Azure LLM traces)."),
+    out: Path = typer.Option(..., "--out", help="NetCDF (.nc) file to write: demand per tier (and utilization with --blueprint)."),
+    tier: List[str] = typer.Option([], "--tier", help="trace=tier (file stem = catalog tier), repeatable; one tier name for all; default standard."),
+    blueprint: Optional[str] = typer.Option(None, "--blueprint", help=f"Facility whose capacity turns demand into utilization. {BLUEPRINT_HELP}"),
+    freq: str = typer.Option("1min", "--freq", help="Time step of the demand series."),
+    scale: Optional[float] = typer.Option(None, "--scale", help="Multiply the traffic by this factor."),
+    peak_utilization: Optional[float] = typer.Option(None, "--peak-utilization", help="Scale so the busiest tier at its busiest step uses this share of its capacity (needs --blueprint)."),
+) -> None:
+    """Turn request traces into per-tier token demand and the facility's utilization over time."""
+    import blueprints
+    from twin import telemetry
+    from twin.telemetry.requests import demand
+
+    tiers: str | dict | None = None
+    if len(tier) == 1 and "=" not in tier[0]:
+        tiers = tier[0]
+    elif tier:
+        tiers = dict(t.split("=", 1) for t in tier)
+    facility = blueprints.load(blueprint) if blueprint else None
+    ds = demand(files, facility, tiers=tiers, freq=freq, scale=scale, peak_utilization=peak_utilization)
+    telemetry.save(ds, out)
+    per_tier = ds[["requests_per_s", "demand_tokens_per_s"]].mean("time").to_dataframe()
+    per_tier["peak_tokens_per_s"] = ds["demand_tokens_per_s"].max("time").values
+    if "capacity_tokens_per_s" in ds:
+        per_tier["capacity_tokens_per_s"] = ds["capacity_tokens_per_s"].values
+        per_tier["peak_tier_utilization"] = ds["tier_utilization"].max("time").values
+    output.show(output.Output("demand", per_tier, f"demand per tier ({ds.sizes['time']} steps of {freq}, "
+                              f"scale {ds.attrs['scale']:.4g})"))
+    if "utilization" in ds:
+        console.print(f"utilization: mean {float(ds['utilization'].mean()):.3f}, peak {float(ds['utilization'].max()):.3f}")
+    console.print(f"demand written to {out}")
+__all__ = ["telemetry_app", "import_", "show_import", "trace"]

@@ -210,17 +210,16 @@ def side_by_side(predicted: xr.Dataset, measured: xr.Dataset) -> xr.Dataset:
     """The prediction with every measured variable added as `<name>_measured` on the prediction's coords."""
     out = predicted.copy()
     for name in measured.data_vars:
-        if name == "step_hours":
+        da = measured[name]
+        if name == "step_hours" or any(d not in predicted.dims for d in da.dims):
             continue
-        da = measured[name].assign_coords(time=predicted["time"].values)
-        for dim in ("rack", "device"):
+        if "time" in da.dims:
+            da = da.assign_coords(time=predicted["time"].values)
+        for dim in ("rack", "device", "tier"):
             if dim in da.dims:
-                if dim not in predicted.dims:
-                    break
                 da = da.reindex({dim: predicted[dim].values}, fill_value=2 if name.endswith("_quality") else np.nan)
-        else:
-            key = f"{name[:-len('_quality')]}_measured_quality" if name.endswith("_quality") else f"{name}_measured"
-            out[key] = da.drop_vars([c for c in da.coords if c not in da.dims])
+        key = f"{name[:-len('_quality')]}_measured_quality" if name.endswith("_quality") else f"{name}_measured"
+        out[key] = da.drop_vars([c for c in da.coords if c not in da.dims])
     out.attrs["measured"] = measured.attrs.get("source_files", "")
     return out
 
