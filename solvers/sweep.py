@@ -67,9 +67,9 @@ ONLY = {"optimize": ("objective", "power_caps", "capex_budget_usd", "verify", "t
 WORKLOAD_KEYS = ("llm", "precision", "isl", "osl")
 RESERVED = ("scenario", "tier", "status", "message", "seconds", "tokens_per_s_by_tier")
 KPI_UNITS = {"tokens_per_s": "s-1", "facility_mw": "MW", "it_mw": "MW", "grid_limit_mw": "MW", "simulated_grid_mw": "MW",
-             "pue": "1", "revenue_usd_per_year": "USD", "capex_usd": "USD", "usd_per_mtok": "USD", "gpus": "1",
-             "racks": "1", "design_ambient_c": "degC", "interactivity_tok_s_user": "s-1", "peak_grid_mw": "MW",
-             "revenue_usd": "USD", "energy_cost_usd": "USD", "energy_usd_per_mtok": "USD", "tokens": "1"}
+             "pue": "1", "revenue_usd_per_year": "USD year-1", "capex_usd": "USD", "usd_per_mtok": "USD Mtok-1",
+             "gpus": "1", "racks": "1", "design_ambient_c": "degC", "interactivity_tok_s_user": "s-1", "peak_grid_mw": "MW",
+             "revenue_usd": "USD", "energy_cost_usd": "USD", "energy_usd_per_mtok": "USD Mtok-1", "tokens": "1"}
 
 
 # ------------------------------------------------------------------------------------------------ public entry
@@ -162,9 +162,11 @@ def check_keys(scenarios: Sequence[Mapping[str, Any]], run: str, base: Any) -> N
             raise TwinError(f"unknown sweep parameter {key!r}; {did_you_mean(key, list(KEYS) + sorted(built))}")
         if run == "simulate" and key in ("system", "cooling"):
             raise TwinError(f"parameter {key!r} needs run='optimize' or a builder base that takes it "
-                            "(e.g. blueprints.parametric.ai_factory) when simulating")
+                            "(e.g. blueprints.parametric.ai_factory) when simulating").on_cli(
+                f"parameter {key!r} needs --run optimize, or the base 'parametric', when simulating")
         if key in ONLY[other] and key not in ONLY[run]:
-            raise TwinError(f"parameter {key!r} applies to run={other!r}, not {run!r}")
+            raise TwinError(f"parameter {key!r} applies to run={other!r}, not {run!r}").on_cli(
+                f"parameter {key!r} applies to --run {other}, not --run {run}")
 
 
 # ------------------------------------------------------------------------------------------------ one scenario

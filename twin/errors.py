@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Sequence, TypeVar
+
+E = TypeVar("E", bound="TwinError")
 
 
 class TwinError(Exception):
-    """Base of every error this library raises on purpose."""
+    """Base of every error this library raises on purpose.
+
+    `cli_message`, when set, says the same in the syntax of the `twin` command line (its options, not Python
+    keyword arguments); the command line prints it instead: `raise ViewError(text).on_cli(text_for_the_shell)`.
+    """
+
+    cli_message: str | None = None
+
+    def on_cli(self: E, message: str) -> E:
+        """Give this error its command-line wording; returns the error, to raise."""
+        self.cli_message = message
+        return self
 
 
 class BlueprintError(ValueError, TwinError):

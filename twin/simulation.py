@@ -118,7 +118,8 @@ def simulate(
         raise PhysicsError(f"workload must be a twin.physics.tokens.Workload, got {type(workload).__name__}")
     source = weather if weather is not None else facility.climate
     if source is None:
-        raise PhysicsError(f"facility {facility.name!r} has no climate: pass weather='phoenix' (or a file or Dataset)")
+        raise PhysicsError(f"facility {facility.name!r} has no climate: pass weather='phoenix' (or a file or Dataset)").on_cli(
+            f"facility {facility.name!r} has no climate: add --weather phoenix (or an .epw/.csv file)")
     if isinstance(hours, bool) or not isinstance(hours, (int, np.integer)) or hours <= 0:
         raise PhysicsError(f"hours={hours!r} must be a positive whole number")
     wx = weather_mod.load(source, hours=int(hours), freq=freq, start=start)
@@ -255,7 +256,8 @@ def _dataset(facility, engine, wx, data, workload, utilization, cap_curve, freq)
     ds = xr.Dataset(variables, coords=coords, attrs=attrs)
     if "rack_power_kw" not in ds:
         ds = ds.drop_vars(["rack", "rack_hall", "rack_system", "rack_cooling"])
-        ds.attrs["per_rack_note"] = "per-rack series omitted (large); pass per_rack=True to twin.simulate"
+        ds.attrs["per_rack_note"] = ("per-rack series omitted (large): keep them with twin.simulate(..., per_rack=True) "
+                                     "or `twin simulate ... --per-rack`")
     if "device_load_kw" not in ds:
         ds = ds.drop_vars(["device", "device_kind", "device_rating_kw"])
     return ds

@@ -9,6 +9,7 @@ import typer
 
 from twin.cli import BLUEPRINT_HELP, app, console, friendly, tabular
 from twin.commands import output
+from twin.simulation import PER_RACK_AUTO_CELLS
 
 
 LABELS = {
@@ -43,7 +44,10 @@ def simulate(
     utilization: str = typer.Option("constant", "--utilization", help="constant, diurnal, training, or a number 0..1."),
     llm: str = typer.Option("deepseek-r1", "--llm", help="LLM served (deepseek-r1, gpt-oss-120b)."),
     precision: str = typer.Option("fp8", "--precision", help="fp8 or fp4."),
-    per_rack: bool = typer.Option(False, "--per-rack/--no-per-rack", help="Also keep (time x rack) series."),
+    per_rack: Optional[bool] = typer.Option(None, "--per-rack/--no-per-rack", show_default=False, help=(
+        "Keep (time x rack) series, what `twin render --state` colours racks by. Default: kept in --out files "
+        f"up to {PER_RACK_AUTO_CELLS:,} steps x racks, else left out (say so)."
+    )),
     chunks: Optional[int] = typer.Option(None, "--chunks", help="Steps per dask chunk (long minute-level runs)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the results to this NetCDF (.nc) file."),
     plot: Optional[Path] = typer.Option(None, "--plot", help="Save a plot (PNG) of power, PUE and tokens."),
@@ -65,8 +69,9 @@ def simulate(
         def advance(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
+        keep = per_rack if per_rack is not None else (None if out is not None else False)  # None: by size
         ds = run(facility, weather=weather, workload=workload, hours=hours, freq=freq,
-                 utilization=_utilization(utilization), per_rack=per_rack, chunks=chunks, progress=advance)
+                 utilization=_utilization(utilization), per_rack=keep, chunks=chunks, progress=advance)
     if out is not None:
         with console.status(f"writing {out}"):
             ds.twin.save(out)
@@ -78,3 +83,6 @@ def simulate(
         console.print(f"plot written to {plot}")
     if out is not None:
         console.print(f"results written to {out}")
+        if "rack_power_kw" not in ds:
+            console.print(f"[yellow]per-rack series left out[/] ({ds.sizes['time']:,} steps x {ds.attrs['racks']:,} racks "
+                          f"> {PER_RACK_AUTO_CELLS:,}): add --per-rack to keep them for `twin render --state {out}`")
