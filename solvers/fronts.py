@@ -59,7 +59,10 @@ def non_dominated(x: np.ndarray, y: np.ndarray, directions: Sequence[str] = ("ma
 
 
 def front(ds: xr.Dataset, x: str, y: str, directions: Sequence[str] | None = None) -> pd.DataFrame:
-    """The non-dominated 'ok' scenarios for KPIs x and y: their parameters and the two KPIs, sorted by x."""
+    """The non-dominated 'ok' scenarios for KPIs x and y: their parameters and the two KPIs, sorted by x.
+
+    The index is each scenario's position in the flattened results (the order of `scenario_labels`).
+    """
     for name in (x, y):
         if name not in ds.data_vars:
             kpis = [v for v in ds.data_vars if v not in ("status", "message", "seconds")]
@@ -68,7 +71,7 @@ def front(ds: xr.Dataset, x: str, y: str, directions: Sequence[str] | None = Non
     table = ds[[x, y, "status"]].to_dataframe().reset_index()
     table = table[table["status"] == "ok"].drop(columns="status")
     mask = non_dominated(table[x].to_numpy(), table[y].to_numpy(), dirs)
-    return table[mask].sort_values([x, y]).reset_index(drop=True)
+    return table[mask].sort_values([x, y])
 
 
 def direction(kpi: str) -> str:
@@ -78,38 +81,71 @@ def direction(kpi: str) -> str:
     return DIRECTIONS[kpi]
 
 
+MAX_LABELS = 12
+"""Scenario labels drawn on a panel's front (the rest of the front is left unlabelled beyond that)."""
+
+
 def plot(ds: xr.Dataset, path: str | os.PathLike, pairs: Sequence[tuple[str, str]] | None = None) -> Path:
-    """One panel per (x, y) KPI pair present in the results: every 'ok' scenario in grey, the front in colour."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    """Save `figure(ds, pairs)` at `path` (PNG, or any suffix matplotlib writes), atomically."""
     from twin.atomic import check_figure_path, save_figure
 
     check_figure_path(path)
+    return save_figure(figure(ds, pairs), path, dpi=110)
+
+
+def figure(ds: xr.Dataset, pairs: Sequence[tuple[str, str]] | None = None):
+    """One panel per (x, y) KPI pair present in the results: every 'ok' scenario in grey, the front in colour,
+    front points labelled with their scenario's parameters; axes in words with units, linear and unscaled
+    but for thousands/millions/billions named in the label."""
+    from matplotlib.figure import Figure
+
+    from twin.views import charts
+
     pairs = [p for p in (pairs or PLOTS.get(ds.attrs.get("run", "optimize"), PLOTS["optimize"]))
              if p[0] in ds.data_vars and p[1] in ds.data_vars]
     if not pairs:
         raise TwinError("none of the requested KPI pairs is in the sweep results; name KPIs that are")
-    fig, axes = plt.subplots(1, len(pairs), figsize=(5.2 * len(pairs), 4.4), squeeze=False)
+    fig = Figure(figsize=(5.6 * len(pairs), 4.8), layout="constrained")
+    axes = fig.subplots(1, len(pairs), squeeze=False)[0]
     ok = ds["status"] == "ok"
-    for ax, (x, y) in zip(axes[0], pairs):
+    names = scenario_labels(ds)
+    for ax, (x, y) in zip(axes, pairs):
         xs, ys = ds[x].where(ok).values.ravel(), ds[y].where(ok).values.ravel()
-        ax.scatter(xs, ys, s=14, color="0.7", label="scenarios")
+        (fx, wx), (fy, wy) = charts.scale(xs), charts.scale(ys)
+        ax.scatter(xs / fx, ys / fy, s=16, color="0.7", label="scenario", zorder=2)
         best = front(ds, x, y)
-        ax.plot(best[x], best[y], "o-", color="tab:red", ms=5, label="Pareto front")
-        ax.set_xlabel(_axis_label(ds, x))
-        ax.set_ylabel(_axis_label(ds, y))
-        ax.set_title(f"{y} vs {x}", fontsize=9)
+        ax.plot(best[x] / fx, best[y] / fy, "o-", color="tab:red", ms=5, label="Pareto front", zorder=3)
+        for i in best.index[:MAX_LABELS]:
+            ax.annotate(names[i], (best.loc[i, x] / fx, best.loc[i, y] / fy), fontsize=7,
+                        xytext=(4, 4), textcoords="offset points", color="0.2")
+        ax.set_xlabel(charts.label(x, wx))
+        ax.set_ylabel(charts.label(y, wy))
+        better = {("max", "max"): "up and right", ("min", "max"): "up and left", ("max", "min"): "down and right",
+                  ("min", "min"): "down and left"}.get((DIRECTIONS.get(x), DIRECTIONS.get(y)))
+        words = f"{charts.KPI_LABELS.get(y, (y,))[0]} against {charts.KPI_LABELS.get(x, (x,))[0]}"
+        ax.set_title(words + (f" ({better} is better)" if better else ""), fontsize=9)
+        for which in ("x", "y"):
+            charts.plain_axis(ax, which)
+        ax.margins(0.12)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+    charts.legend_beside(axes[-1], fontsize=8)
     fig.suptitle(f"sweep of {ds.attrs.get('base', '')} ({int(ok.sum())} of {ok.size} scenarios ok)", fontsize=10)
-    fig.tight_layout()
-    try:
-        return save_figure(fig, path, dpi=110)
-    finally:
-        plt.close(fig)
+    return fig
+
+
+def scenario_labels(ds: xr.Dataset) -> list[str]:
+    """Each scenario (in `front`'s order) named by its swept parameter values: 'grid_mw=100, climate=lulea'."""
+    table = ds["status"].to_dataframe().reset_index()
+    swept = [c for c in table.columns if c in ds.coords and ds[c].ndim and c != "scenario"]
+    return [", ".join(f"{k}={_short(v)}" for k, v in row.items()) for row in table[swept].to_dict("records")]
+
+
+def _short(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return "+".join(map(str, value))
+    return str(value)
 
 
 def _oriented(values: np.ndarray, how: str) -> np.ndarray:
@@ -118,10 +154,4 @@ def _oriented(values: np.ndarray, how: str) -> np.ndarray:
     return values if how == "max" else -values
 
 
-def _axis_label(ds: xr.Dataset, name: str) -> str:
-    units = ds[name].attrs.get("units")
-    arrow = {"max": " (higher is better)", "min": " (lower is better)"}.get(DIRECTIONS.get(name, ""), "")
-    return f"{name} [{units}]{arrow}" if units else name + arrow
-
-
-__all__ = ["non_dominated", "front", "direction", "plot", "DIRECTIONS", "PLOTS"]
+__all__ = ["non_dominated", "front", "direction", "plot", "figure", "scenario_labels", "DIRECTIONS", "PLOTS"]

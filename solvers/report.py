@@ -164,10 +164,11 @@ def figures(c: Comparison, folder: Path) -> dict[str, Path]:
     from matplotlib.figure import Figure
 
     from twin.atomic import atomic_copy
+    from twin.views import charts
 
     folder.mkdir(parents=True, exist_ok=True)
     out: dict[str, Path] = {}
-    fig = Figure(figsize=(8, 3.6), dpi=110)
+    fig = Figure(figsize=(9, 3.6), dpi=110, layout="constrained")
     axes = fig.subplots(1, 2)
     for ax, key, title in zip(axes, ("revenue_per_mw", "margin_per_mw"), ("revenue", "margin")):
         width = 0.38
@@ -176,22 +177,22 @@ def figures(c: Comparison, folder: Path) -> dict[str, Path]:
             ax.bar([j + (i - 0.5) * width for j in range(len(BILLING_MODELS))], values, width, label=f"{s.label}: {s.name}")
         ax.set_xticks(range(len(BILLING_MODELS)), [f"{m} billing" for m in BILLING_MODELS])
         ax.set_title(f"{title} per MW-year")
-        ax.set_ylabel("MUSD / MW / year")
-        ax.set_yscale("symlog", linthresh=1.0)
-    axes[0].legend(fontsize=8)
-    fig.tight_layout()
+        ax.set_ylabel("million USD per MW-year")
+        ax.axhline(0, color="0.3", lw=0.8)
+        charts.plain_axis(ax)
+    charts.legend_beside(axes[1], fontsize=8)
     out["money"] = _save(fig, folder / "money.png")
-    fig = Figure(figsize=(8, 3.2), dpi=110)
+    fig = Figure(figsize=(9, 3.2), dpi=110, layout="constrained")
     axes = fig.subplots(1, 2)
     for s in c.sites:
         axes[0].plot(s.monthly["month"], s.monthly["pue"], marker="o", label=f"{s.label}: {s.name}")
         axes[1].plot(s.monthly["month"], s.monthly["wue"], marker="o", label=f"{s.label}: {s.name}")
     for ax, name in zip(axes, ("PUE", "WUE, L/kWh")):
-        ax.set_xlabel("month")
+        charts.month_axis(ax, c.sites[0].monthly["month"])
+        charts.plain_axis(ax)
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
-    fig.tight_layout()
+    charts.legend_beside(axes[1], fontsize=8)
     out["monthly"] = _save(fig, folder / "monthly.png")
     for s in c.sites:
         if s.view is not None and Path(s.view).is_file():

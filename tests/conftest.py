@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from twin import Facility
@@ -36,3 +38,26 @@ def small_facility(system: str = "gb200_nvl72", cooling: str = "dlc", ups_kw: fl
 @pytest.fixture
 def small() -> Facility:
     return small_facility()
+
+
+REFERENCES = Path(__file__).parent / "data" / "views"
+
+
+def matches_reference(image: np.ndarray, name: str) -> None:
+    """Assert a picture (rows x columns x RGB) is the stored reference `name` but for anti-aliasing noise.
+
+    TWIN_UPDATE_REFERENCE=1 rewrites the reference after a deliberate change (look at it before committing).
+    """
+    from PIL import Image
+
+    path = REFERENCES / name
+    image = np.asarray(image)[..., :3].astype(int)
+    if os.environ.get("TWIN_UPDATE_REFERENCE") == "1" or not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image.astype(np.uint8)).save(path)
+        pytest.skip(f"reference image written to {path}; look at it, commit it, and rerun")
+    reference = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    assert image.shape == reference.shape, (image.shape, reference.shape)
+    diff = np.abs(image - reference).max(axis=2)
+    assert diff.mean() < 2.0 and (diff > 48).mean() < 0.01, f"{name}: mean {diff.mean():.2f}, changed {(diff > 48).mean():.2%}"
+    assert (image != 255).any(axis=2).mean() > 0.05  # and the picture is not blank

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import xarray as xr
 
 from twin.atomic import atomic_path, save_figure
@@ -137,17 +138,20 @@ class TwinAccessor:
     def plot(self, path: str | os.PathLike | None = None, *, title: str | None = None):
         """Grid power stacked by IT/losses/cooling/aux, PUE and tokens over the run; saved to `path` if given.
 
-        Runs longer than 2,000 steps are shown as daily means.
+        Runs longer than 2,000 steps are shown as daily means; a year's time axis is labelled by month,
+        legends stand beside the panels.
         """
         from matplotlib.figure import Figure
+
+        from twin.views import charts
 
         ds = self._ds
         self._need("grid_power_kw", *POWER_PARTS, "pue")
         show = ds[[*POWER_PARTS, "pue", *(["tokens_per_s"] if "tokens_per_s" in ds else [])]]
-        label = "hourly"
+        label = f"steps of {ds.attrs.get('freq', '1h')}"
         if ds.sizes["time"] > 2000:
             show = show.resample(time="1D").mean()
-            label = "daily mean"
+            label = "daily means"
         fig = Figure(figsize=(11, 8), layout="constrained")
         ax = fig.subplots(3, 1, sharex=True)
         t = show["time"].values
@@ -155,14 +159,19 @@ class TwinAccessor:
         ax[0].stackplot(t, *stack, labels=["IT", "power-chain losses", "cooling", "auxiliary"],
                         colors=["#4c72b0", "#dd8452", "#55a868", "#8172b3"])
         ax[0].set_ylabel("grid power, MW")
-        ax[0].legend(loc="upper left", ncols=4, fontsize=8)
+        charts.legend_beside(ax[0], fontsize=8)
         ax[1].plot(t, show["pue"].values, color="#c44e52", lw=1)
         ax[1].set_ylabel("PUE")
         if "tokens_per_s" in show:
             for tier in show["tier"].values:
                 ax[2].plot(t, show["tokens_per_s"].sel(tier=tier).values / 1e6, lw=1, label=str(tier))
-            ax[2].legend(loc="upper left", ncols=5, fontsize=8)
+            charts.legend_beside(ax[2], fontsize=8, title="tier", title_fontsize=8)
         ax[2].set_ylabel("tokens/s, millions")
+        for a in ax:
+            charts.plain_axis(a)
+            a.grid(alpha=0.3)
+        if np.issubdtype(show["time"].dtype, np.datetime64):
+            charts.time_axis(ax[2])
         ax[2].set_xlabel(f"time ({label})")
         fig.suptitle(title or ds.attrs.get("title", "twin simulation"))
         if path is not None:

@@ -50,7 +50,9 @@ def contingency(
         import twin
 
         chosen = device or str(result.table.index[0])
-        console.print(f"wrote {twin.render(site, render, color_by='outage', state=result.rack_state(chosen), title=f'{chosen} fails')}")
+        view = twin.render(site, render, color_by="outage", state=result.rack_state(chosen), title=f"{chosen} fails",
+                           highlight=[chosen])
+        console.print(f"wrote {view}")
 
 
 def scan_table(table, top: int, title: str) -> output.Output:

@@ -12,7 +12,7 @@ Importing this package imports pyvista; `import twin` does not (twin.render load
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 from twin.views.errors import ViewError
 
@@ -42,6 +42,7 @@ def render(
     fps: float = 4.0,
     max_frames: int = 96,
     anti_aliasing: bool | None = None,
+    highlight: Sequence[str] = (),
 ) -> Path:
     """Draw `facility` and write it to `path`; the suffix picks the output and the return value is the path.
 
@@ -54,6 +55,11 @@ def render(
       default the first step); for an animation, a slice or list of steps (default all).
     - `camera`: "isometric", "plan" or "hall:<hall id>"; `show_power`/`show_coolant` draw connections.
     - `anti_aliasing`: smooth edges (multisampling); default on up to 2,000 racks, off above (3x slower in software).
+    - `highlight`: device ids drawn larger in magenta and labelled (the device that fails in a blast-radius view).
+
+    Numeric colour scales state what their ends mean (rack power: 0 to the largest nameplate; shares: 0 to 1);
+    when every rack has the same value the picture says so ("all racks at 132 kW") instead of drawing a scale.
+    Empty rack positions are drawn as grey outlines; plan views carry a scale bar in metres.
     """
     from twin.atomic import atomic_path
     from twin.views import export
@@ -62,12 +68,14 @@ def render(
     suffix = export.check_suffix(path)
     animate = suffix in export.MOVIE
     if animate and state is None:
-        raise ViewError(f"an animation ({path.name}) needs a state with a time axis: pass state=<Dataset>")
+        raise ViewError(f"an animation ({path.name}) needs a state with a time axis: pass state=<Dataset>").on_cli(
+            f"an animation ({path.name}) needs a simulated state: add --state year.nc "
+            "(written by `twin simulate BLUEPRINT --hours 24 --utilization diurnal --out year.nc`)")
     export.check_writer(suffix)
     with scene(facility, color_by, state=state, time=time, camera=camera, show_power=show_power,
                show_coolant=show_coolant, show_devices=show_devices, labels=labels, cmap=cmap, clim=clim,
                window_size=window_size, title=title, animate=animate, max_frames=max_frames,
-               web=suffix == ".html", anti_aliasing=anti_aliasing) as s:
+               web=suffix == ".html", anti_aliasing=anti_aliasing, highlight=highlight) as s:
         with atomic_path(path) as tmp:
             if suffix in export.STILL:
                 export.write_still(s, tmp)

@@ -125,13 +125,14 @@ def _overlay(scene: Scene) -> str:
     """Title, colour bar or category swatches, and the device legend, as fixed-position HTML."""
     c = scene.coloring
     parts = [f'<div id="twin-title">{html.escape(scene.title(0))}</div>']
-    if not c.categorical:
+    if not c.categorical and c.uniform is None and scene.rack_mesh is not None:
         stops = ", ".join(f"rgb({r},{g},{b}) {100 * i / 15:.1f}%" for i, (r, g, b) in
                           enumerate(c.rgb(np.linspace(c.clim[0], c.clim[1], 16))))
         lo, hi = c.clim
         parts.append(f'<div id="twin-scale"><div class="label">{html.escape(c.label)}</div>'
                      f'<div class="bar" style="background: linear-gradient(to top, {stops})"></div>'
-                     f'<div class="hi">{hi:,.4g}</div><div class="lo">{lo:,.4g}</div></div>')
+                     f'<div class="hi">{hi:,.4g}</div><div class="lo">{lo:,.4g}</div>'
+                     f'<div class="note">{html.escape(c.scale)}</div></div>')
     if scene.legend:
         items = "".join(f'<div><span style="background:{col}"></span>{html.escape(label)}</div>' for label, col in scene.legend)
         parts.append(f'<div id="twin-legend">{items}</div>')
@@ -142,6 +143,7 @@ def _overlay(scene: Scene) -> str:
         "#twin-legend span{display:inline-block;width:12px;height:12px;margin-right:6px;vertical-align:middle}"
         "#twin-scale{top:60px;right:8px;width:110px;height:340px}#twin-scale .label{white-space:nowrap;text-align:right}"
         "#twin-scale .bar{position:absolute;top:34px;bottom:8px;left:8px;width:22px}"
-        "#twin-scale .hi{position:absolute;top:34px;left:36px}#twin-scale .lo{position:absolute;bottom:8px;left:36px}</style>"
+        "#twin-scale .hi{position:absolute;top:34px;left:36px}#twin-scale .lo{position:absolute;bottom:8px;left:36px}"
+        "#twin-scale .note{position:absolute;top:350px;right:0;width:220px;text-align:right;font-size:11px}</style>"
     )
     return style + "\n".join(parts) + "\n"

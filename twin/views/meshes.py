@@ -37,6 +37,16 @@ def boxes(centers: np.ndarray, sizes: np.ndarray, *, bottom: bool = True, keep: 
     return _polydata(points, quads.reshape(-1, 4))
 
 
+def box_edges(centers: np.ndarray, sizes: np.ndarray) -> pv.PolyData:
+    """The twelve edges of each box (standing on `centers`, sized `sizes`) as one line mesh: outlines."""
+    centers = np.asarray(centers, dtype=np.float32).reshape(-1, 3)
+    sizes = np.asarray(sizes, dtype=np.float32).reshape(-1, 3)
+    corners = (centers[:, None, :] + _BOX_CORNERS[None, :, :] * sizes[:, None, :]).reshape(-1, 3)
+    edges = np.array([[0, 1], [1, 2], [2, 3], [3, 0], [4, 5], [5, 6], [6, 7], [7, 4], [0, 4], [1, 5], [2, 6], [3, 7]])
+    pairs = (np.arange(len(centers))[:, None, None] * 8 + edges[None]).reshape(-1, 2)
+    return pv.PolyData(corners, lines=np.c_[np.full(len(pairs), 2), pairs].ravel())
+
+
 def box_of_cells(n: int, faces: int, keep: np.ndarray | None = None) -> np.ndarray:
     """The box index of each cell of `boxes(...)` built with `faces` faces per box and `keep`."""
     owner = np.repeat(np.arange(n), faces).reshape(n, faces)
@@ -168,6 +178,16 @@ KIND_COLORS = {  # muted, so the racks' colour scale stands out; warm for power,
     "cdu": "#5f9e96", "crah": "#9cb8c9", "rdhx": "#7d9bb5", "chiller": "#6a7fa8", "dry_cooler": "#8fa7c0",
     "cooling_tower": "#a3a9c4",
 }
+
+
+def swatch(color: str) -> pv.PolyData:
+    """A unit square carrying its own RGB colour: a legend symbol whose colour is not its text's."""
+    import matplotlib
+
+    square = pv.PolyData(np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0]], dtype=float), faces=[4, 0, 1, 2, 3])
+    square.cell_data["rgb"] = np.round(np.array([matplotlib.colors.to_rgb(color)]) * 255).astype(np.uint8)
+    square.cell_data.active_scalars_name = "rgb"
+    return square
 
 
 def _merge(parts: list[pv.PolyData]) -> pv.PolyData:
