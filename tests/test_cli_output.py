@@ -61,6 +61,7 @@ def commands(folder: Path) -> dict[str, list[str]]:
         "sweep": ["sweep", "parametric", "-p", "grid_mw=5,10", "--set", "verify=false", "--scheduler", "serial"],
         "compare": ["compare", "ai-datacenter-hall", "ai-factory-hall", "--hours", "24", "--no-render", "--out",
                     str(folder / "cmp")],
+        "export": ["export", "ai-factory-hall", "--usd", str(folder / "site.usda")],
     })
     return runs
 
@@ -108,7 +109,7 @@ def tables(doc) -> dict[str, pd.DataFrame]:
 
 
 HELP = ("", "validate", "show", "catalog", "blueprints", "optimize", "simulate", "render", "sweep", "place",
-        "contingency", "compare")
+        "contingency", "compare", "export")
 
 
 def command_names() -> list[str]:
