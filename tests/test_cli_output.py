@@ -82,7 +82,7 @@ def printed(tmp_path_factory):
                          str(folder / f"{name}.{fmt}.err")])
     for name in HELP:
         keys.append((name, "help"))
-        spec.append([[name, "--help"] if name else ["--help"], str(folder / f"{name}.help"), str(folder / f"{name}.help.err")])
+        spec.append([name.split() + ["--help"], str(folder / f"{name}.help"), str(folder / f"{name}.help.err")])
     run = subprocess.run([sys.executable, "-c", DRIVER, json.dumps(spec)], capture_output=True, text=True,
                          env={**os.environ, "COLUMNS": "80"}, timeout=900)
     assert run.returncode == 0, run.stderr
@@ -109,7 +109,8 @@ def tables(doc) -> dict[str, pd.DataFrame]:
 
 
 HELP = ("", "validate", "show", "catalog", "blueprints", "optimize", "simulate", "render", "sweep", "place",
-        "contingency", "compare", "export")
+        "contingency", "compare", "export", "dispatch", "replay", "calibrate", "telemetry", "telemetry import",
+        "telemetry trace")
 
 
 def command_names() -> list[str]:
@@ -190,6 +191,9 @@ def test_help_at_80_columns_cuts_nothing(printed):
     from twin.cli import app
 
     registered = {c.name or c.callback.__name__ for c in app.registered_commands}
+    for group in app.registered_groups:
+        registered |= {group.name} | {f"{group.name} {c.name or c.callback.__name__}"
+                                      for c in group.typer_instance.registered_commands}
     assert registered <= set(HELP), f"add {registered - set(HELP)} to HELP (and to commands() if it prints tables)"
     for name in HELP:
         code, text, err, _ = printed[(name, "help")]
