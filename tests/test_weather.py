@@ -92,12 +92,13 @@ def test_dew_point_from_wet_bulb_is_ordered(t, depression):
 # ---------------------------------------------------------------- catalog
 
 
-def test_names_are_the_13_sites_then_4_aliases():
+def test_names_are_the_13_sites_then_the_file_only_sites_then_4_aliases():
     names = weather.names()
-    assert len(names) == 17 and len(set(names)) == 17
+    assert len(names) == 13 + 14 + 4 and len(set(names)) == len(names)
     assert {"phoenix", "ashburn", "lulea", "singapore", "dublin", "frankfurt"} <= set(names[:13])
-    assert names[13:] == ["cold-dry", "temperate", "hot-dry", "hot-humid"]
-    assert {a: weather.climate_info(a)["id"] for a in names[13:]} == {
+    assert {"houston", "chicago", "seattle", "leesburg"} <= set(names[13:27])
+    assert names[27:] == ["cold-dry", "temperate", "hot-dry", "hot-humid"]
+    assert {a: weather.climate_info(a)["id"] for a in names[27:]} == {
         "cold-dry": "lulea",
         "temperate": "frankfurt",
         "hot-dry": "phoenix",
@@ -182,7 +183,7 @@ def test_synthesis_is_deterministic_and_seeded():
     c = weather.synthesize("ashburn", seed=4)
     xr.testing.assert_identical(a, b)
     assert not np.array_equal(a["dry_bulb_c"].values, c["dry_bulb_c"].values)
-    xr.testing.assert_identical(weather.load("ashburn", seed=3), a)
+    xr.testing.assert_identical(weather.load("ashburn", seed=3, synthesized=True), a)
 
 
 def test_phoenix_is_hotter_than_lulea():
@@ -490,3 +491,52 @@ def test_bad_datasets_raise_weather_error():
         weather.load(xr.Dataset({"dry_bulb_c": ("time", [1.0, 2.0]), "dew_point_c": ("time", [0.0, 9.0])}, coords={"time": time}))
     with pytest.raises(weather.WeatherError, match="no 'time' dimension"):
         weather.load(xr.Dataset({"dry_bulb_c": ("hour", [1.0, 2.0])}))
+
+
+# ---------------------------------------------------------------- packaged typical-year files
+
+
+def test_a_climate_with_a_packaged_file_loads_it_by_default_and_says_so():
+    ds = weather.load("phoenix")
+    assert ds.attrs["weather_kind"] == "typical-year file (TMY3)"
+    assert ds.attrs["weather_file"].startswith("USA_AZ_Phoenix") and "BSD" in ds.attrs["licence"]
+    assert ds.sizes["time"] == 8760
+    # a real year, not the smooth synthesis: the file's hottest hour is its own (44.4 °C in the TMY3)
+    assert float(ds["dry_bulb_c"].max()) == pytest.approx(44.4)
+    synth = weather.load("phoenix", synthesized=True)
+    assert synth.attrs["weather_kind"] == "synthesized from monthly normals"
+    assert weather.load("lulea").attrs["weather_kind"] == "synthesized from monthly normals"
+
+
+@pytest.mark.slow
+def test_every_packaged_file_reads_complete_with_physical_wet_bulbs():
+    from twin.weather import catalog
+
+    for sid in catalog.epw_files():
+        ds = weather.load(sid)
+        db, wb, dp = (ds[k].values for k in ("dry_bulb_c", "wet_bulb_c", "dew_point_c"))
+        assert ds.sizes["time"] == 8760 and np.all(dp <= wb + 1e-6) and np.all(wb <= db + 1e-6), sid
+        info = weather.climate_info(sid)
+        assert info["weather_kind"].startswith("typical-year file") and info["design_ambient_c"] > 20, sid
+
+
+def test_epw_wet_bulb_accounts_for_station_pressure():
+    """At Golden (~820 hPa) the psychrometric wet bulb is below the sea-level fit's for the same air."""
+    psychrolib = pytest.importorskip("psychrolib")
+    psychrolib.SetUnitSystem(psychrolib.SI)
+    from twin.weather import psychro
+
+    for db, dp, p in [(35.0, 10.0, 1013.25), (30.0, 12.0, 820.0), (43.0, 5.0, 970.0)]:
+        ours = float(psychro.wet_bulb_from_dew_point_c(db, dp, p))
+        assert ours == pytest.approx(psychrolib.GetTWetBulbFromTDewPoint(db, dp, p * 100.0), abs=0.05)
+    golden = weather.load("golden")
+    warm = golden["dry_bulb_c"].values > 25.0
+    stull = psychro.wet_bulb_c(golden["dry_bulb_c"].values, golden["relative_humidity_pct"].values)
+    assert float(np.mean((golden["wet_bulb_c"].values - stull)[warm])) < -0.3
+    assert "station pressure" in golden["wet_bulb_c"].attrs["long_name"]
+
+
+def test_file_only_site_cannot_be_synthesized():
+    with pytest.raises(weather.WeatherError, match="no monthly normals"):
+        weather.load("houston", synthesized=True)
+    assert weather.design_ambient_c("houston") == pytest.approx(36.0)  # its EPW header's ASHRAE 0.4 % value

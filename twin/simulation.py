@@ -240,6 +240,7 @@ def _dataset(facility, engine, wx, data, workload, utilization, cap_curve, freq)
         "facility": facility.name,
         "weather_site": str(wx.attrs.get("site", wx.attrs.get("source", "user weather"))),
         "weather_source": str(wx.attrs.get("source", "")),
+        "weather_kind": str(wx.attrs.get("weather_kind", "user Dataset")),
         "workload": workload.describe(),
         "tier_shares": ", ".join(f"{k}={v:.3g}" for k, v in workload.tiers(facility.catalog).items()),
         "utilization_profile": str(profile),

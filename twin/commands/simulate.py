@@ -75,7 +75,8 @@ def simulate(
     if out is not None:
         with console.status(f"writing {out}"):
             ds.twin.save(out)
-    summary = {"weather": ds.attrs["weather_site"], **ds.twin.summary()}
+    summary = {"weather": f"{ds.attrs['weather_site']} ({ds.attrs.get('weather_kind', 'user Dataset')})",
+               **ds.twin.summary()}
     output.show(output.record("simulation", {k: summary[k] for k in LABELS if k in summary},
                               f"simulation of {facility.name}", labels=LABELS))
     if plot is not None:

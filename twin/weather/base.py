@@ -182,7 +182,10 @@ def to_dataset(record: Record, hours: int, freq: str, start: Any, where: str) ->
             i = pos // HOUR_NS
             f = (pos % HOUR_NS) / HOUR_NS
             acc += hourly[i] * (1.0 - f) + hourly[i + 1] * f
-        data[name] = ("time", acc / block if block > 1 else acc, dict(VAR_ATTRS[name]))
+        var_attrs = dict(VAR_ATTRS[name])
+        if name == "wet_bulb_c" and record.attrs.get("wet_bulb_method"):
+            var_attrs["long_name"] = f"wet-bulb temperature ({record.attrs['wet_bulb_method']})"
+        data[name] = ("time", acc / block if block > 1 else acc, var_attrs)
     coords = {"time": ("time", times, {"standard_name": "time", "long_name": "time (local standard time of the site)"})}
     attrs = {k: v for k, v in record.attrs.items() if v is not None}
     attrs.update({"Conventions": "CF-1.8", "freq": str(freq), "hours": int(hours)})

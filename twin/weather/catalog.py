@@ -13,6 +13,7 @@ from twin.errors import did_you_mean
 from twin.weather.base import UnknownClimate, WeatherError
 
 CATALOG_PATH = Path(__file__).resolve().parent.parent / "data" / "climates.yaml"
+WEATHER_DIR = Path(__file__).resolve().parent.parent / "data" / "weather"
 
 # Generic climate names -> the packaged site that stands for them.
 ALIASES: dict[str, str] = {
@@ -41,8 +42,26 @@ def _catalog() -> dict[str, Any]:
 
 
 def site_ids() -> list[str]:
-    """The packaged site ids in catalog order."""
+    """The packaged climate ids (monthly normals) in catalog order."""
     return list(_catalog()["sites"])
+
+
+@lru_cache(maxsize=1)
+def epw_files() -> dict[str, dict[str, Any]]:
+    """Packaged typical-year files by site id (twin/data/weather/files.yaml): file, site, kind, from, licence."""
+    import yaml
+
+    index = WEATHER_DIR / "files.yaml"
+    try:
+        raw = yaml.safe_load(index.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise WeatherError(f"{index}: packaged weather index unreadable ({exc})") from None
+    return {f["id"]: dict(f, path=str(WEATHER_DIR / f["file"])) for f in raw["files"]}
+
+
+def file_only_ids() -> list[str]:
+    """Sites with a packaged typical-year file but no monthly normals (they cannot be synthesized)."""
+    return [k for k in epw_files() if k not in _catalog()["sites"]]
 
 
 def _normalize(name: str) -> str:
@@ -62,7 +81,9 @@ def resolve(name: str) -> str:
             return ALIASES[k]
         if k in cat["by_reference"]:
             return cat["by_reference"][k]
-    known = list(cat["sites"]) + list(ALIASES)
+        if k in epw_files():
+            return k
+    known = list(cat["sites"]) + file_only_ids() + list(ALIASES)
     raise UnknownClimate(f"unknown climate {name!r}: {did_you_mean(key, known)} (or pass a path to an .epw or .csv file)")
 
 

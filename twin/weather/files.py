@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
+from twin.weather import psychro
 from twin.weather.base import (
     DAYS_IN_MONTH,
     HUMIDITY_VARIABLES,
@@ -50,6 +51,7 @@ EPW_FIELDS = {
     7: ("dry bulb temperature", 99.9, (-70.0, 70.0)),
     8: ("dew point temperature", 99.9, (-70.0, 70.0)),
     9: ("relative humidity", 999.0, (0.0, 110.0)),
+    10: ("atmospheric station pressure", 999999.0, (31000.0, 120000.0)),
 }
 DEW_ABOVE_DRY_BULB_TOLERANCE_C = 1.0
 CSV_RANGES = {
@@ -63,10 +65,14 @@ CSV_RANGES = {
 def _read_lines(path: Path) -> list[str]:
     try:
         data = path.read_bytes()
+        if path.suffix.lower() == ".gz":
+            import gzip
+
+            data = gzip.decompress(data)
     except FileNotFoundError:
         raise WeatherError(f"{path}: file not found") from None
-    except OSError as exc:
-        raise WeatherError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except (OSError, EOFError) as exc:
+        raise WeatherError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         raise WeatherError(f"{path}, line {line}: binary data (NUL byte); expected a text weather file")
@@ -172,10 +178,10 @@ def read_epw(path: str | Path) -> Record:
     rows = []
     for line, text in zip(line_no, body):
         fields = text.split(",")
-        if len(fields) < 9:
+        if len(fields) < 10:
             raise WeatherError(
-                f"{where}, line {line}: {len(fields)} fields; a data row needs at least 9"
-                " (year, month, day, hour, minute, flags, dry bulb, dew point, relative humidity)"
+                f"{where}, line {line}: {len(fields)} fields; a data row needs at least 10"
+                " (year, month, day, hour, minute, flags, dry bulb, dew point, relative humidity, pressure)"
             )
         rows.append(fields)
     cols = {}
@@ -221,11 +227,16 @@ def read_epw(path: str | Path) -> Record:
     dew = cols["dew point temperature"][idx]
     rh = cols["relative humidity"][idx]
     _check_dew(dry, dew, sel, where, "8 (dew point temperature)")
+    pressure_hpa = cols["atmospheric station pressure"][idx] / 100.0
     values = complete_humidity(dry, {"dew_point_c": dew, "relative_humidity_pct": rh}, where)
+    values["wet_bulb_c"] = psychro.wet_bulb_from_dew_point_c(dry, values["dew_point_c"], pressure_hpa)
     attrs = {
         "site": loc[1] or path.stem,
         "source": f"EnergyPlus weather file {path.name} (LOCATION: {', '.join(loc[1:6])})",
-        "evidence": "as written in the file (dry bulb, dew point, relative humidity); wet-bulb computed (Stull 2011)",
+        "evidence": "as written in the file (dry bulb, dew point, relative humidity, station pressure); "
+                    "wet-bulb computed psychrometrically at the station pressure",
+        "wet_bulb_method": "psychrometric (ASHRAE Fundamentals ch. 1) at the file's station pressure",
+        **_design_conditions(lines[1]),
         "generator": "twin.weather EPW reader; EPW hour h is labelled at (h-1):00",
         "latitude": lat,
         "longitude": lon,
@@ -233,6 +244,18 @@ def read_epw(path: str | Path) -> Record:
         "elevation_m": elev,
     }
     return Record(values, month[idx], day[idx], hour[idx], attrs)
+
+
+def _design_conditions(line: str) -> dict[str, float]:
+    """ASHRAE cooling design conditions from an EPW DESIGN CONDITIONS line (0.4 % dry bulb and its mean
+    coincident wet bulb follow the `Cooling` keyword after the hottest month and the daily range), if given."""
+    fields = [f.strip() for f in line.split(",")]
+    try:
+        k = [f.lower() for f in fields].index("cooling")
+        return {"design_db_0_4_c": float(fields[k + 3]), "design_mcwb_0_4_c": float(fields[k + 4]),
+                "design_conditions": fields[2] if len(fields) > 2 else ""}
+    except (ValueError, IndexError):
+        return {}
 
 
 def read_csv(path: str | Path) -> Record:

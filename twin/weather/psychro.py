@@ -38,6 +38,7 @@ __all__ = [
     "saturation_humidity_ratio",
     "enthalpy_kj_per_kg",
     "latent_heat_kj_per_kg",
+    "wet_bulb_from_dew_point_c",
 ]
 
 #: ratio of the molar masses of water vapour and dry air (ASHRAE Handbook Fundamentals 2017, ch. 1)
@@ -138,3 +139,24 @@ def latent_heat_kj_per_kg(t_c: ArrayLike) -> np.ndarray:
     (reference/cooling_physics.yaml `latent_heat_of_vaporization`, secondary, within 0.1 % of the
     Engineering ToolBox table at 0-25 °C)."""
     return 2500.0 - 2.42 * np.asarray(t_c, dtype=float)
+
+
+def wet_bulb_from_dew_point_c(
+    dry_bulb_c: ArrayLike, dew_point_c: ArrayLike, pressure_hpa: ArrayLike = STANDARD_PRESSURE_HPA
+) -> np.ndarray:
+    """Thermodynamic wet-bulb in °C at a station pressure: the Tw whose humidity_ratio(T, Tw, p) equals the
+    air's (from its dew point), by vectorized bisection between the dew point and the dry bulb (40 halvings,
+    well below 1e-6 K). Unlike Stull's fit it accounts for pressure (high sites have warmer wet bulbs' dry air)."""
+    t = np.asarray(dry_bulb_c, dtype=float)
+    td = np.minimum(np.asarray(dew_point_c, dtype=float), t)
+    p = np.broadcast_to(np.asarray(pressure_hpa, dtype=float), np.broadcast(t, td).shape)
+    e = saturation_vapour_pressure_hpa(td)
+    w = WATER_AIR_MASS_RATIO * e / (p - e)
+    lo, hi = np.broadcast_arrays(td, t)
+    lo, hi = lo.copy(), hi.copy()
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        too_wet = humidity_ratio(t, mid, p) > w
+        hi = np.where(too_wet, mid, hi)
+        lo = np.where(too_wet, lo, mid)
+    return 0.5 * (lo + hi)
