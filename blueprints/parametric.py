@@ -40,11 +40,13 @@ RUBIN_SYSTEMS = ("vera_rubin_nvl72", "rubin_ultra_nvl576")
 AIR_REJECTIONS: dict[str, tuple[str, ...]] = {
     "chiller": ("chiller_air_cooled",),
     "dry_cooler": ("dry_cooler",),
+    "adiabatic": ("dry_cooler_adiabatic",),
     "tower": ("cooling_tower",),
     "chiller_tower": ("chiller_water_cooled", "cooling_tower"),
 }
 """`air_rejection=` choices for the residual air heat of liquid-cooled halls (CRAHs / fan walls): an
-air-cooled chiller (default), chiller-less dry coolers or cooling towers, or water-cooled chillers on towers."""
+air-cooled chiller (default), chiller-less dry coolers (dry or with adiabatic assist) or cooling towers, or
+water-cooled chillers on towers."""
 
 
 def _air_chain(builder: str, air_rejection: str | Sequence[str]) -> tuple[str, ...]:
@@ -89,7 +91,7 @@ def ai_factory(
     heat_rejection: catalog heat-rejection id (or chain) for the technology's own stream. power: redundancy
     '2N', 'N+1' or 'N' ('dc_800v' = 2N with ups='dc_800v'). ups: 'double_conversion', 'eco', 'dc_800v'
     (800 VDC rectifiers; vendor-claim figures) or 'none'. air_rejection: where residual air heat goes,
-    'chiller' (air-cooled), 'dry_cooler', 'tower' or 'chiller_tower' (see AIR_REJECTIONS). facility_water_c /
+    'chiller' (air-cooled), 'dry_cooler', 'adiabatic', 'tower' or 'chiller_tower' (see AIR_REJECTIONS). facility_water_c /
     air_water_c: facility water the liquid units / CRAHs ask of their plant (default: the technology's).
     cooling_options: the halls' allowed cooling technologies for the optimizer (None: any).
 

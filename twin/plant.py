@@ -53,13 +53,21 @@ def add_cooling_plant(
             continue
         sinks = _chain(facility, hall, kind, chain, load)
         own = {"facility_supply_c": float(supply_c[kind])} if supply_c and kind in supply_c else {}
+        rating = unit_rating(UNIT_KW[kind], load)
         units += [
-            facility.add_device(f"{hall}/{kind}-{i + 1}", kind, rating_kw=UNIT_KW[kind], rejects_to=sinks,
+            facility.add_device(f"{hall}/{kind}-{i + 1}", kind, rating_kw=rating, rejects_to=sinks,
                                 group=f"{hall}/{kind}", redundancy="N+1", **own)
-            for i in range(max(1, math.ceil(load / UNIT_KW[kind])) + 1)
+            for i in range(max(1, math.ceil(load / rating)) + 1)
         ]
     facility.connect_many([(rack, unit) for unit in units for rack in racks], "heat")
     return units
+
+
+def unit_rating(catalogue_kw: float, load_kw: float) -> float:
+    """A unit's rating: the catalogue size, or the load itself when one unit would carry less than its
+    size (a small hall gets units sized for it, not 2 MW units running at a few percent with their fixed
+    pumps and minimum fan speeds; assumption: units come in any size below the catalogue one)."""
+    return catalogue_kw if load_kw >= catalogue_kw or load_kw <= 0 else float(load_kw)
 
 
 def _chain(facility: Facility, hall: str, unit_kind: str, chain: Sequence[str], load: float) -> list[str]:
@@ -67,8 +75,8 @@ def _chain(facility: Facility, hall: str, unit_kind: str, chain: Sequence[str], 
     downstream: list[str] = []
     for depth, model in reversed(list(enumerate(chain))):
         kind = facility.catalog.heat_rejection(model).kind
-        rating = PLANT_KW[kind]
         sized = load * (COMPRESSOR_HEAT if depth > 0 else 1.0)
+        rating = unit_rating(PLANT_KW[kind], sized)
         downstream = [
             facility.add_device(f"{hall}/{unit_kind}-{kind}-{i + 1}", kind, model=model, rating_kw=rating,
                                 rejects_to=downstream, group=f"{hall}/{unit_kind}-{kind}", redundancy="N+1")
