@@ -112,3 +112,17 @@ def test_tower_plant_wue_follows_the_wet_bulb_across_a_year():
     # a chiller-less warm-water site on dry coolers evaporates nothing
     dry = twin.simulate(ai_factory(3, system="gb300_nvl72", air_rejection="dry_cooler", climate="lulea"), hours=168)
     assert float(dry.water_l_per_h.sum()) == 0.0
+
+
+def test_crah_fan_power_follows_airflow_from_the_supply_return_difference():
+    """Fan power per kW = dp / (eta rho cp dT): halving the air dT doubles the air moved and the fan power."""
+    air = CAT.cooling_tech("air")
+    assert air.fan_kw_per_kw() == pytest.approx(air.unit_power_kw_per_kw, rel=0.02)
+    assert air.fan_kw_per_kw(6.0) == pytest.approx(2 * air.fan_kw_per_kw(12.0))
+    units = {}
+    for dt in (12.0, 6.0):
+        f = ai_datacenter(2, cooling="air", system="h200_hgx8", nodes=1, climate="ashburn")
+        for n in f.nodes_of("crah"):
+            f.graph.nodes[n]["air_dt_c"] = dt
+        units[dt] = float(twin.simulate(f, hours=24).units_power_kw.sum())
+    assert units[6.0] == pytest.approx(2 * units[12.0], rel=1e-9)

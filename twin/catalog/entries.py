@@ -156,6 +156,9 @@ class CoolingTech(Entry):
     capex_usd_per_kw: float
     unit_min_flow: float | None = None
     unit_fixed_head: float | None = None
+    fan_pressure_pa: float | None = None
+    fan_efficiency: float | None = None
+    air_dt_c: float | None = None
 
     SECTION: ClassVar[str] = "cooling"
     SCHEMA: ClassVar[dict[str, Spec]] = {
@@ -169,7 +172,25 @@ class CoolingTech(Entry):
         "capex_usd_per_kw": num(0, 100_000),
         "unit_min_flow": num(0, 1, optional=True),
         "unit_fixed_head": num(0, 1, optional=True),
+        "fan_pressure_pa": num(10, 5000, optional=True),
+        "fan_efficiency": num(0.1, 1, optional=True),
+        "air_dt_c": num(2, 40, optional=True),
     }
+
+    #: air density x specific heat, J/(m3 K) (1.2 kg/m3 x 1006 J/kg K, reference/cooling_physics.yaml)
+    RHO_CP_AIR: ClassVar[float] = 1.2 * 1006.0
+
+    def fan_kw_per_kw(self, air_dt_c: Any = None) -> Any:
+        """Fan power per kW of heat from airflow: dp / (eta rho cp dT); dT defaults to the entry's `air_dt_c`.
+
+        Air moved per kW of heat is 1 / (rho cp dT), so a narrower supply/return difference needs more air
+        and more fan power. Without fan figures the entry's `unit_power_kw_per_kw` is returned.
+        """
+        if self.fan_pressure_pa is None or self.fan_efficiency is None or self.air_dt_c is None:
+            return self.unit_power_kw_per_kw
+        dt = self.air_dt_c if air_dt_c is None else np.asarray(air_dt_c, dtype=float)
+        out = self.fan_pressure_pa / (self.fan_efficiency * self.RHO_CP_AIR * dt)
+        return float(out) if np.ndim(out) == 0 else out
 
 
 def _interp(x: Any, points: tuple[tuple[float, float], ...]) -> Any:

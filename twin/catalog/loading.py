@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from twin import yamlsafe
 from twin.catalog.entries import (
-    ENTRY_TYPES, EVIDENCE_TAGS, Entry, HeatRejection, PowerCapCurve, PowerEquipment, Spec, System,
+    ENTRY_TYPES, EVIDENCE_TAGS, CoolingTech, Entry, HeatRejection, PowerCapCurve, PowerEquipment, Spec, System,
 )
 from twin.errors import CatalogError, did_you_mean
 
@@ -223,6 +223,13 @@ def check_entry(entry: Entry, where: Any) -> None:
         if entry.kind == "chiller" and not all(given):
             missing = cop_fields[given.index(False)]
             raise CatalogError(f"{where(missing)}: a chiller needs {', '.join(cop_fields)}")
+    if isinstance(entry, CoolingTech) and entry.fan_pressure_pa is not None:
+        if entry.fan_efficiency is None or entry.air_dt_c is None:
+            raise CatalogError(f"{where('fan_pressure_pa')}: give fan_pressure_pa, fan_efficiency and air_dt_c together")
+        derived = entry.fan_kw_per_kw()
+        if abs(derived - entry.unit_power_kw_per_kw) > 0.02 * entry.unit_power_kw_per_kw:
+            raise CatalogError(f"{where('unit_power_kw_per_kw')}: {entry.unit_power_kw_per_kw:g} kW/kW disagrees with "
+                               f"its fan figures dp / (eta rho cp dT) = {derived:.4f}; make them agree")
     if isinstance(entry, HeatRejection) and entry.eir_part_load:
         k = entry.eir_part_load
         if set(k) - {"a", "b", "c", "min_plr"} or not {"a", "b", "c"} <= set(k):

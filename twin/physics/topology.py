@@ -236,7 +236,9 @@ def _build(facility: Facility) -> Topology:
         members = unit_racks[j]
         common = Counter(techs[members]).most_common(1)[0][0] if members.size else None
         tech = unit_tech(catalog, kinds[u], common)
-        unit_k[j] = tech.unit_power_kw_per_kw
+        dt = nodes[u].get("air_dt_c")
+        unit_k[j] = tech.fan_kw_per_kw(float(dt)) if isinstance(dt, (int, float)) and tech.medium == "air" and dt > 0 \
+            else tech.unit_power_kw_per_kw
         unit_min_flow[j] = UNIT_MIN_FLOW if tech.unit_min_flow is None else tech.unit_min_flow
         unit_head[j] = UNIT_FIXED_HEAD if tech.unit_fixed_head is None else tech.unit_fixed_head
         own = nodes[u].get("facility_supply_c")
