@@ -125,6 +125,7 @@ def ai_datacenter(
     power: str = "N+1",
     ups: str = "double_conversion",
     chilled_water_c: float | None = None,
+    heat_rejection: Sequence[str] = CHILLED_WATER,
     systems: Sequence[str] = DATACENTER_SYSTEMS,
     name: str | None = None,
     sizing: Sizing = Sizing(),
@@ -133,7 +134,9 @@ def ai_datacenter(
     water from water-cooled chillers and towers, N+1 transformers and UPS modules, billed per GPU-hour.
 
     power / ups: redundancy and UPS stage as for `ai_factory`. chilled_water_c: chilled-water supply the
-    CRAHs ask for (default the catalog `air` technology's 14 °C). Sets the site attributes the optimizer and
+    CRAHs ask for (default the catalog `air` technology's 14 °C). heat_rejection: the chilled-water plant
+    (default chillers with towers and a waterside economizer; ("chiller_water_cooled",) for chillers alone on
+    their own towers, no economizer). Sets the site attributes the optimizer and
     `solvers.compare` read: `billing: gpu_hours`, `framing: ai-datacenter`, `systems`, and
     `heat_rejection_<tech>` (chilled water for every technology).
     """
@@ -141,10 +144,10 @@ def ai_datacenter(
     with bulk():
         facility = Facility(name or f"ai-datacenter-{grid_mw:g}mw", grid_limit_mw=grid_mw, climate=climate)
         _fill(facility, grid_mw, system, nodes, power_cap_w, sizing, power,
-              Cooling(cooling, CHILLED_WATER, CHILLED_WATER, tuple(cooling_options),
+              Cooling(cooling, tuple(heat_rejection), tuple(heat_rejection), tuple(cooling_options),
                       supply_c=_supply(None, chilled_water_c, "crah")), ups=ups)
     facility.graph.graph.update(framing="ai-datacenter", billing="gpu_hours", systems=list(systems),
-                                **{f"heat_rejection_{c}": list(CHILLED_WATER) for c in cooling_options})
+                                **{f"heat_rejection_{c}": list(heat_rejection) for c in cooling_options})
     return facility
 
 

@@ -123,7 +123,7 @@ def test_interactive_tiers_are_cut_least_valuable_per_rack_first(hall):
 def test_dispatch_equals_brute_force_over_the_engine():
     """One hour, demand at capacity, a 0.35 MW limit below full load. The engine's grid power is a function of the
     class's rack power alone (tabulated on a 0.03 kW grid); brute force tries every (racks on, work at cap a, work at
-    cap b) on a 1/10-rack grid for every pair of cap levels (an LP vertex mixes at most two) and keeps the best
+    cap b) on a 1/30-rack grid for every pair of cap levels (an LP vertex mixes at most two) and keeps the best
     feasible profit: the dispatch equals it within the grid's resolution, and is never worse."""
     from twin.physics import gpu, tokens
     from twin.physics.topology import build
@@ -143,7 +143,7 @@ def test_dispatch_equals_brute_force_over_the_engine():
     dyn = [float(gpu.rack_power_terms_kw(spec, 18, c * spec.gpu_tdp_w)[1]) for c in levels]
     speed = [float(gpu.cap_factor(f.catalog, c * spec.gpu_tdp_w, spec.gpu_tdp_w)) for c in levels]
     fixed = float(gpu.rack_power_terms_kw(spec, 18, spec.gpu_tdp_w)[0])
-    g = np.linspace(0, 4, 41)
+    g = np.linspace(0, 4, 121)
     on, wa, wb = np.meshgrid(g, g, g, indexing="ij")
     best = -np.inf
     for a in range(len(levels)):

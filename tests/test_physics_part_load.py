@@ -96,7 +96,9 @@ def test_half_loaded_chilled_water_air_hall_has_a_higher_annual_pue():
     f.populate(list(f.table("rack").index[::2]), None)   # half the racks, same plant and power chain
     half = twin.simulate(f, hours=8760)
     assert float(half.it_power_kw.mean() / full.it_power_kw.mean()) == pytest.approx(0.5, abs=0.01)
-    assert half.twin.pue() > full.twin.pue() + 0.03
+    # fixed terms at least: lighting per kW doubles (+0.6 %), UPS and transformer no-load losses per kW double
+    # (+~1 %); CRAH fans on the cube law get cheaper per kW, staged plant pumps stay about level
+    assert half.twin.pue() > full.twin.pue() + 0.01
     for ds in (full, half):
         gap = ds.grid_power_kw - ds.it_power_kw - ds.losses_kw - ds.cooling_power_kw - ds.aux_power_kw
         assert float(abs(gap).max()) < 1e-6
@@ -126,3 +128,16 @@ def test_crah_fan_power_follows_airflow_from_the_supply_return_difference():
             f.graph.nodes[n]["air_dt_c"] = dt
         units[dt] = float(twin.simulate(f, hours=24).units_power_kw.sum())
     assert units[6.0] == pytest.approx(2 * units[12.0], rel=1e-9)
+
+
+def test_staged_plant_runs_only_the_units_the_load_needs():
+    from twin.physics.cooling import staged_fraction
+
+    # 5 units at 30 % each carry 1.5 units of load: 2 run at 75 %; one unit, or a full group, is unchanged
+    assert staged_fraction(0.3, 5) == pytest.approx(0.75)
+    assert staged_fraction(0.3, 1) == pytest.approx(0.3)
+    assert staged_fraction(1.0, 5) == pytest.approx(1.0)
+    ct = CAT.heat_rejection("cooling_tower")
+    unstaged = plant_coefficients(ct, None, 14.0, 30.0, 24.0, load_fraction=0.3)
+    staged = plant_coefficients(ct, None, 14.0, 30.0, 24.0, load_fraction=0.3, members=5)
+    assert staged.aux < unstaged.aux   # the constant-flow pumps of three idle towers are off

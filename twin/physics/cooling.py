@@ -8,6 +8,7 @@ rating; what it draws at a load fraction x (heat / rating) follows part-load phy
   `unit_min_flow`), h = `unit_fixed_head` (the share of the pressure held by a setpoint: affinity laws with a
   minimum speed and a fixed head). Unit power ends up as heat in the loop: the plant receives heat + it.
 - Free heat rejection (dry cooler, tower): delivers water at ambient (its `ambient_basis`) + `approach_c`.
+  Plant units of a redundancy group are staged: only as many run as the load needs (N+1 spares off).
   Fans slow with load and temperature headroom: speed = x approach / (setpoint - ambient), at least
   MIN_FAN_SPEED, fan power on the cube law; pumps keep `constant_pump_share` of their power at any load and
   follow the pump curve (PUMP_MIN_FLOW, PUMP_FIXED_HEAD) with the rest. Adiabatic dry coolers pre-cool
@@ -136,12 +137,13 @@ def pump_fraction(unit: HeatRejection, load_fraction: Any) -> np.ndarray:
     return const + (1.0 - const) * mover_fraction(load_fraction, PUMP_MIN_FLOW, PUMP_FIXED_HEAD)
 
 
-def aux_per_kw(unit: HeatRejection, speed: Any = 1.0, load_fraction: Any = 1.0) -> np.ndarray:
-    """Fans and pumps per kW rejected: fan share on the cube law at `speed`, pumps on their curve."""
+def aux_per_kw(unit: HeatRejection, speed: Any = 1.0, load_fraction: Any = 1.0, staged: Any = None) -> np.ndarray:
+    """Fans and pumps per kW rejected: fan share on the cube law at `speed` (all units' fans modulate
+    together), pumps on their curve at the `staged` load fraction of the running units (default: unstaged)."""
     share = _or(unit.fan_share, 1.0 if unit.kind == "dry_cooler" else 0.0)
     s = np.asarray(speed, dtype=float)
-    design = share * s**3 + (1.0 - share) * pump_fraction(unit, load_fraction)
-    return unit.fan_pump_kw_per_kw * per_kw(design, load_fraction)
+    xs = load_fraction if staged is None else staged
+    return unit.fan_pump_kw_per_kw * (share * per_kw(s**3, load_fraction) + (1.0 - share) * per_kw(pump_fraction(unit, xs), xs))
 
 
 def water_per_kwh(unit: HeatRejection, dry_bulb_c: Any, wet_bulb_c: Any, delivered_c: Any, air_c: Any = None) -> np.ndarray:
@@ -155,6 +157,19 @@ def water_per_kwh(unit: HeatRejection, dry_bulb_c: Any, wet_bulb_c: Any, deliver
     return np.full(db.shape, unit.water_l_per_kwh)
 
 
+def staged_fraction(load_fraction: Any, members: Any) -> np.ndarray:
+    """Load fraction of each running unit when a group of `members` equal units shares a load of
+    `load_fraction` of every unit's rating and runs only as many as it needs: x n / ceil(x n).
+
+    Chillers, towers and dry coolers (with their constant-flow pumps) are staged on and off with the load,
+    so an N+1 spare or a lightly loaded plant does not draw the fixed power of every installed unit.
+    """
+    x = np.asarray(load_fraction, dtype=float)
+    n = np.asarray(members, dtype=float)
+    running = np.clip(np.ceil(x * n - 1e-9), 1.0, np.maximum(n, 1.0))
+    return np.where(n > 1, x * n / running, x)
+
+
 def plant_coefficients(
     unit: HeatRejection,
     downstream: HeatRejection | None,
@@ -165,34 +180,40 @@ def plant_coefficients(
     *,
     load_fraction: Any = 1.0,
     down_load_fraction: Any = None,
+    members: Any = 1,
+    down_members: Any = None,
 ) -> PlantCoefficients:
     """Coefficients of one plant unit delivering water at `setpoint_c` (and of the unit it rejects to).
 
     load_fraction: heat absorbed / rating of the unit (1: plant sized for this load); down_load_fraction:
-    the same for the downstream unit (default: load_fraction). Arrays broadcast (time, or time x unit).
+    the same for the downstream unit (default: load_fraction). members / down_members: units in the group
+    sharing that load; the group stages units off (`staged_fraction`), so the running ones carry more each.
+    Arrays broadcast (time, or time x unit).
     """
     down_x = load_fraction if down_load_fraction is None else down_load_fraction
     db, wb, setpoint, x, xd = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in
                                                     (dry_bulb_c, wet_bulb_c, setpoint_c, load_fraction, down_x)))
+    xs = staged_fraction(x, members)                                           # running units' pumps, compressors
+    xds = staged_fraction(xd, members if down_members is None else down_members)
     zeros = np.zeros(x.shape)
     ones = np.ones(x.shape)
     if unit.kind != "chiller":
         amb = ambient_c(unit, db, wb, setpoint)
         delivered = np.maximum(setpoint, amb + unit.approach_c)
-        aux = aux_per_kw(unit, fan_speed(unit, setpoint, amb, x), x)
+        aux = aux_per_kw(unit, fan_speed(unit, setpoint, amb, x), x, xs)
         down_aux, down_water = zeros, zeros
         if downstream is not None:
             amb_d = ambient_c(downstream, db, wb, setpoint)
-            down_aux = aux_per_kw(downstream, fan_speed(downstream, setpoint, amb_d, xd), xd)
+            down_aux = aux_per_kw(downstream, fan_speed(downstream, setpoint, amb_d, xd), xd, xds)
             down_water = water_per_kwh(downstream, db, wb, np.maximum(setpoint, amb_d + downstream.approach_c), amb_d)
         own_water = water_per_kwh(unit, db, wb, delivered, amb)
         return PlantCoefficients(zeros, aux, ones, own_water, ones, delivered, down_aux, down_water)
     cop = np.asarray(unit.cop(ambient_c(unit, db, wb) + unit.approach_c, setpoint), dtype=float) * ones
     own_pumps = unit.fan_pump_kw_per_kw if downstream is None else max(unit.fan_pump_kw_per_kw - downstream.fan_pump_kw_per_kw, 0.0)
     if downstream is None:
-        compressor = unit.part_load_factor(x) / cop
+        compressor = unit.part_load_factor(xs) / cop
         out = 1.0 + compressor
-        aux = aux_per_kw(unit, np.maximum(x, MIN_FAN_SPEED), x)  # fan share: the chiller's own tower, if any
+        aux = aux_per_kw(unit, np.maximum(x, MIN_FAN_SPEED), x, xs)  # fan share: the chiller's own tower, if any
         condenser = ambient_c(unit, db, wb) + unit.approach_c
         water = water_per_kwh(unit, db, wb, condenser) * out
         return PlantCoefficients(compressor, aux, out, water, zeros, setpoint.copy(), zeros, zeros)
@@ -201,13 +222,13 @@ def plant_coefficients(
     amb_down = ambient_c(downstream, db, wb, setpoint)
     precooled = amb_down + downstream.approach_c
     free = np.clip((setpoint + loop_dt_c - precooled) / loop_dt_c, 0.0, 1.0)
-    chiller_plr = (1.0 - free) * x
+    chiller_plr = staged_fraction((1.0 - free) * x, members)
     compressor = (1.0 - free) * unit.part_load_factor(np.maximum(chiller_plr, IDLE_FRACTION)) / cop
     speed = np.where(free >= 1.0, fan_speed(downstream, setpoint, amb_down, xd), np.maximum(xd, MIN_FAN_SPEED))
-    aux = own_pumps * per_kw(pump_fraction(unit, x), x)
+    aux = own_pumps * per_kw(pump_fraction(unit, xs), xs)
     delivered_down = np.where(free >= 1.0, np.maximum(setpoint, precooled), precooled)
     return PlantCoefficients(compressor, aux, 1.0 + compressor, zeros, free, setpoint.copy(),
-                             aux_per_kw(downstream, speed, xd), water_per_kwh(downstream, db, wb, delivered_down, amb_down))
+                             aux_per_kw(downstream, speed, xd, xds), water_per_kwh(downstream, db, wb, delivered_down, amb_down))
 
 
 def free_capacity_kw(unit: HeatRejection, rating_kw: Any, max_water_c: Any, dry_bulb_c: Any, wet_bulb_c: Any) -> np.ndarray:
@@ -314,6 +335,6 @@ def cooling_power_kw(
 __all__ = [
     "AIR_TECH", "UNIT_TECH", "DEFAULT_AIR_REJECTION", "LOOP_DT_C", "MIN_FAN_SPEED", "PUMP_MIN_FLOW",
     "PUMP_FIXED_HEAD", "PlantCoefficients", "mover_fraction", "per_kw", "unit_power_kw", "ambient_c", "fan_speed",
-    "pump_fraction", "aux_per_kw", "water_per_kwh", "plant_coefficients", "free_capacity_kw", "unit_tech",
+    "pump_fraction", "aux_per_kw", "water_per_kwh", "staged_fraction", "plant_coefficients", "free_capacity_kw", "unit_tech",
     "stream_power", "cooling_power_kw",
 ]

@@ -200,17 +200,18 @@ class Engine:
                 first, down, setpoint, role = spec
                 h = heat[:, idx]
                 x = np.where(sized[idx], h / np.where(sized[idx], rating[idx], 1.0), 1.0)
-                rep, inv = _distinct_columns(np.maximum(x, IDLE_FRACTION))
-                x = np.maximum(x[:, rep], IDLE_FRACTION)
+                n = t.plant_members[idx]
+                rep, inv = _distinct_columns(np.vstack([np.maximum(x, IDLE_FRACTION), n[None, :]]))
+                x, n = np.maximum(x[:, rep], IDLE_FRACTION), n[rep]
                 if role == "first":
-                    c = plant_coefficients(first, down, setpoint, dbc, wbc, load_fraction=x)
+                    c = plant_coefficients(first, down, setpoint, dbc, wbc, load_fraction=x, members=n)
                     comp[:, idx] = h * c.compressor[:, inv]
                     aux[:, idx] = h * c.aux[:, inv]
                     water[:, idx] = h * c.water[:, inv]
                     mult[:, idx] = c.out[:, inv]
                     free[:, idx] = c.free_fraction[:, inv]
                 else:
-                    c = plant_coefficients(first, down, setpoint, dbc, wbc, down_load_fraction=x)
+                    c = plant_coefficients(first, down, setpoint, dbc, wbc, down_load_fraction=x, down_members=n)
                     aux[:, idx] = h * c.down_aux[:, inv]
                     water[:, idx] = h * c.down_water[:, inv]
             passed = heat[:, level] * mult[:, level]

@@ -125,6 +125,7 @@ class Topology:
     plant_levels: list[np.ndarray]
     plant_spec: list[tuple]              # per plant unit: (first model, downstream model or None, setpoint, role)
     plant_models: list                   # catalog HeatRejection per plant unit
+    plant_members: np.ndarray            # units in each plant unit's redundancy group (1 without a group)
     plant_terminal: np.ndarray           # plant units rejecting to ambient
     limited: np.ndarray                  # plant indices of free-cooling units fed by in-hall units
     limited_max_water: np.ndarray
@@ -273,6 +274,9 @@ def _build(facility: Facility) -> Topology:
             pr.append(pl[q]), pc.append(pl[p]), pv.append(s)
     plant_to_plant = _sparse(pr, pc, pv, (len(plants), len(plants)))
     plant_models = [_plant_model(catalog, kinds[p], nodes[p].get("model"), bool(downstream[pl[p]]), p) for p in plants]
+    group_of = [nodes[p].get("group") if isinstance(nodes[p].get("group"), str) else None for p in plants]
+    group_size = Counter(g for g in group_of if g is not None)
+    plant_members = np.array([group_size[g] if g is not None else 1 for g in group_of], dtype=float)
     plant_levels = _levels(plants, plant_to_plant, upward=False)
 
     # setpoints flow downstream: a plant unit serves the coldest water any unit upstream of it needs
@@ -314,7 +318,7 @@ def _build(facility: Facility) -> Topology:
         unit_head=unit_head, unit_setpoint=unit_setpoint,
         unit_max_water=unit_max_water, rack_to_unit=rack_to_unit, unit_to_plant=unit_to_plant,
         plant_to_plant=plant_to_plant, plant_levels=plant_levels, plant_spec=specs, plant_models=plant_models,
-        plant_terminal=terminal, limited=limited, limited_max_water=max_water[limited], notes=notes,
+        plant_members=plant_members, plant_terminal=terminal, limited=limited, limited_max_water=max_water[limited], notes=notes,
     )
 
 
