@@ -53,7 +53,7 @@ import numpy as np
 
 
 def baseline_kernel():
-    """A fixed numpy workload of the engine's kind: elementwise work on a (8760 x 500) float64 array."""
+    '''A fixed numpy workload like the engine: elementwise work on a (8760 x 500) float64 array.'''
     a = np.linspace(0.0, 1.0, 8760 * 500).reshape(8760, 500)
     t = time.perf_counter()
     for _ in range(2):
