@@ -82,6 +82,7 @@ def ai_factory(
     air_rejection: str | Sequence[str] = "chiller",
     facility_water_c: float | None = None,
     air_water_c: float | None = None,
+    air_economizer: bool = False,
     cooling_options: Sequence[str] | None = None,
     name: str | None = None,
     sizing: Sizing = Sizing(),
@@ -93,7 +94,7 @@ def ai_factory(
     (800 VDC rectifiers; vendor-claim figures) or 'none'. air_rejection: where residual air heat goes,
     'chiller' (air-cooled), 'dry_cooler', 'adiabatic', 'tower' or 'chiller_tower' (see AIR_REJECTIONS). facility_water_c /
     air_water_c: facility water the liquid units / CRAHs ask of their plant (default: the technology's).
-    cooling_options: the halls' allowed cooling technologies for the optimizer (None: any).
+    air_economizer: CRAHs take outside air when it is cool and dry enough (twin.physics.cooling). cooling_options: the halls' allowed cooling technologies for the optimizer (None: any).
 
     A chiller-less warm-water site with low-loss power:
     `ai_factory(20, system="gb300_nvl72", ups="eco", air_rejection="dry_cooler", climate="lulea")`.
@@ -110,7 +111,7 @@ def ai_factory(
                       supply_c=_supply(facility_water_c, air_water_c, unit_kind)), ups=ups)
     if air != AIR_REJECTIONS["chiller"]:
         facility.graph.graph["air_heat_rejection"] = list(air)
-    return facility
+    return _economize(facility) if air_economizer else facility
 
 
 def ai_datacenter(
@@ -126,6 +127,7 @@ def ai_datacenter(
     ups: str = "double_conversion",
     chilled_water_c: float | None = None,
     heat_rejection: Sequence[str] = CHILLED_WATER,
+    air_economizer: bool = False,
     systems: Sequence[str] = DATACENTER_SYSTEMS,
     name: str | None = None,
     sizing: Sizing = Sizing(),
@@ -136,7 +138,8 @@ def ai_datacenter(
     power / ups: redundancy and UPS stage as for `ai_factory`. chilled_water_c: chilled-water supply the
     CRAHs ask for (default the catalog `air` technology's 14 °C). heat_rejection: the chilled-water plant
     (default chillers with towers and a waterside economizer; ("chiller_water_cooled",) for chillers alone on
-    their own towers, no economizer). Sets the site attributes the optimizer and
+    their own towers, no economizer). air_economizer: CRAHs take outside air when it is cool and dry
+    enough (an airside economizer, twin.physics.cooling). Sets the site attributes the optimizer and
     `solvers.compare` read: `billing: gpu_hours`, `framing: ai-datacenter`, `systems`, and
     `heat_rejection_<tech>` (chilled water for every technology).
     """
@@ -148,6 +151,13 @@ def ai_datacenter(
                       supply_c=_supply(None, chilled_water_c, "crah")), ups=ups)
     facility.graph.graph.update(framing="ai-datacenter", billing="gpu_hours", systems=list(systems),
                                 **{f"heat_rejection_{c}": list(heat_rejection) for c in cooling_options})
+    return _economize(facility) if air_economizer else facility
+
+
+def _economize(facility: Facility) -> Facility:
+    """Give every CRAH an airside economizer (outside air instead of return air when cool and dry enough)."""
+    for unit in facility.nodes_of("crah"):
+        facility.graph.nodes[unit]["air_economizer"] = True
     return facility
 
 

@@ -10,7 +10,10 @@ import twin
 from blueprints.parametric import ai_datacenter, ai_factory
 from twin.catalog import default_catalog
 from twin.physics import water
-from twin.physics.cooling import cooling_power_kw, free_capacity_kw, mover_fraction, plant_coefficients
+from twin.physics.cooling import (air_economizer_fraction, cooling_power_kw, free_capacity_kw, mover_fraction,
+                                  plant_coefficients)
+from twin.physics import PhysicsError
+from twin.weather import psychro
 
 CAT = default_catalog()
 
@@ -141,3 +144,34 @@ def test_staged_plant_runs_only_the_units_the_load_needs():
     unstaged = plant_coefficients(ct, None, 14.0, 30.0, 24.0, load_fraction=0.3)
     staged = plant_coefficients(ct, None, 14.0, 30.0, 24.0, load_fraction=0.3, members=5)
     assert staged.aux < unstaged.aux   # the constant-flow pumps of three idle towers are off
+
+
+def test_airside_economizer_share_by_hand():
+    """24 °C supply, 36 °C return, 0.5 K fan heat: all below 23.5 °C, (36 - (t + 0.5)) / 12 between, none above
+    36 °C or above a 15 °C dew point (humid air is kept out whatever its temperature)."""
+    db = np.array([5.0, 23.5, 29.5, 35.5, 40.0, 22.0])
+    wb = np.array([1.0, 14.0, 16.0, 18.0, 20.0, 19.0])   # last: 22 °C dry bulb, dew point ~17.9 °C
+    share = air_economizer_fraction(24.0, 36.0, db, wb, 0.5)
+    assert share == pytest.approx([1.0, 1.0, 0.5, 0.0, 0.0, 0.0])
+    assert psychro.dew_point_from_wet_bulb_c(22.0, 19.0) > 15.0 > psychro.dew_point_from_wet_bulb_c(29.5, 16.0)
+    with pytest.raises(PhysicsError, match="air_dt_c"):
+        air_economizer_fraction(24.0, 24.0, 10.0, 5.0)
+
+
+def test_airside_economizer_takes_load_off_the_chillers_and_the_heat_still_balances():
+    """Economized CRAHs on air-cooled chillers: hours of full outside air run no compressor, the year uses less
+    chiller energy, and IT + unit power + compressor work still leaves as heat, outside air included."""
+    runs = {}
+    for eco in (False, True):
+        f = ai_datacenter(2, cooling="air", system="h200_hgx8", nodes=1, heat_rejection=("chiller_air_cooled",),
+                          climate="chicago", air_economizer=eco)
+        runs[eco] = twin.simulate(f, hours=8760)
+    ds = runs[True]
+    full = ds.economizer_fraction.values >= 1.0
+    assert full.sum() > 2000 and float(ds.chiller_power_kw.values[full].max()) == 0.0
+    assert float(runs[False].economizer_fraction.max()) == 0.0
+    assert float(ds.chiller_power_kw.sum()) < 0.6 * float(runs[False].chiller_power_kw.sum())
+    assert ds.twin.pue() < runs[False].twin.pue()
+    heat_in = ds.it_power_kw + ds.units_power_kw + ds.chiller_power_kw
+    assert float(abs(ds.heat_rejected_kw - heat_in).max() / heat_in.min()) < 1e-12
+    assert ds.twin.conservation_error() < 1e-12

@@ -41,11 +41,11 @@ def assert_balanced(ds, rtol=1e-9):
 SYSTEMS = [("gb200_nvl72", "dlc", 18), ("h200_hgx8", "rdhx", 4), ("h200_hgx8", "air", 1), ("b200_hgx8", "dlc", 8),
            ("vera_rubin_nvl72", "dlc", 18), ("gb300_nvl72", "immersion", 18)]
 PLANTS = [["dry_cooler"], ["cooling_tower"], ["chiller_air_cooled"], ["chiller_water_cooled", "cooling_tower"],
-          ["chiller_water_cooled", "dry_cooler"]]
+          ["chiller_water_cooled", "dry_cooler"], ["dry_cooler_adiabatic"]]
 
 
 def _plant(f: Facility, tag: str, chain: list[str], kw: float, n: int) -> list[str]:
-    first_kind = "chiller" if chain[0].startswith("chiller") else chain[0]
+    first_kind = f.catalog.heat_rejection(chain[0]).kind
     down = []
     if len(chain) == 2:
         down = [f.add_device(f"{tag}-down-{i}", chain[1], rating_kw=kw * 1.5, model=chain[1]) for i in range(n)]
@@ -80,10 +80,13 @@ def facilities(draw):
     n_unit = draw(st.integers(1, 3))
     chain = draw(st.sampled_from(PLANTS))
     plant = _plant(f, "plant", chain, load, draw(st.integers(1, 2)))
-    units += [f.add_device(f"{unit_kind}-{i}", unit_kind, rating_kw=load, rejects_to=plant) for i in range(n_unit)]
+    outside = {"air_economizer": True} if draw(st.booleans()) else {}  # CRAHs with an airside economizer
+    units += [f.add_device(f"{unit_kind}-{i}", unit_kind, rating_kw=load, rejects_to=plant,
+                           **(outside if unit_kind == "crah" else {})) for i in range(n_unit)]
     if unit_kind != "crah" and (lf < 1.0 or draw(st.booleans())):
         air_plant = _plant(f, "air-plant", draw(st.sampled_from(PLANTS[2:])), load, 1)
-        units += [f.add_device(f"crah-{i}", "crah", rating_kw=load / 2, rejects_to=air_plant) for i in range(draw(st.integers(1, 2)))]
+        units += [f.add_device(f"crah-{i}", "crah", rating_kw=load / 2, rejects_to=air_plant, **outside)
+                  for i in range(draw(st.integers(1, 2)))]
     if draw(st.booleans()):  # some cooling devices draw through the power chain
         for u in units[: draw(st.integers(1, len(units)))]:
             f.connect(ups[0], u, "power")

@@ -44,7 +44,7 @@ VARIABLES: dict[str, tuple[tuple[str, ...], str, str]] = {
     "water_l_per_h": (("time",), "L h-1", "evaporated and blown-down water of towers and water-cooled plant"),
     "heat_absorbed_kw": (("time",), "kW", "IT heat absorbed by in-hall cooling units"),
     "heat_rejected_kw": (("time",), "kW", "heat rejected to ambient (IT heat + unit power + compressor work)"),
-    "economizer_fraction": (("time",), "1", "share of plant heat removed without compressor work"),
+    "economizer_fraction": (("time",), "1", "share of the halls' heat removed without compressor work (free cooling, outside air)"),
     "pue": (("time",), "1", "power usage effectiveness: grid power / IT power"),
     "wue_l_per_kwh": (("time",), "L kWh-1", "water usage effectiveness: water / IT energy"),
     "utilization": (("time",), "1", "utilization of serving capacity, weighted by dynamic GPU power"),

@@ -17,6 +17,10 @@ rating; what it draws at a load fraction x (heat / rating) follows part-load phy
   part-load factor EIR-fPLR(PLR) / PLR (`eir_part_load`). Rejecting to a tower or dry cooler it runs an
   integrated waterside economizer: the free unit pre-cools the return water (setpoint + LOOP_DT_C) and the
   chiller only takes the remaining fraction (which also lowers its PLR).
+- Airside economizer (CRAHs with `air_economizer`): outside air replaces return air while its dew point is
+  within the limit; at or below the supply air (less the supply fans' heat) it carries the whole load, between
+  supply and return the coil only cools outside air down to supply (partial economizing), above return none
+  (`air_economizer_fraction`). The heat outside air carries leaves the hall without reaching the plant.
 - Water: towers and water-cooled chillers with `cycles_of_concentration` evaporate from an air-side energy
   balance plus blowdown (so WUE follows weather and load, twin.physics.water); other units use their
   constant `water_l_per_kwh`.
@@ -38,6 +42,7 @@ import numpy as np
 
 from twin.physics import PhysicsError
 from twin.physics import water as water_phys
+from twin.weather import psychro
 
 if TYPE_CHECKING:
     from twin.catalog import Catalog, CoolingTech, HeatRejection
@@ -62,6 +67,9 @@ PUMP_FIXED_HEAD = 0.5
 #: defaults when a cooling technology does not state its own unit part-load figures
 UNIT_MIN_FLOW = 0.3
 UNIT_FIXED_HEAD = 0.0
+#: assumption: outside air is admitted while its dew point is at most 15 °C, the upper moisture limit of the
+#: ASHRAE TC 9.9 recommended envelope (2011 thermal guidelines; the figure is not in the reference files)
+ECONOMIZER_MAX_DEW_POINT_C = 15.0
 #: a plant unit carrying less than this fraction of its rating is treated as off (no fixed power)
 IDLE_FRACTION = 1e-9
 
@@ -231,6 +239,30 @@ def plant_coefficients(
                              aux_per_kw(downstream, speed, xd, xds), water_per_kwh(downstream, db, wb, delivered_down, amb_down))
 
 
+def air_economizer_fraction(
+    supply_air_c: Any, return_air_c: Any, dry_bulb_c: Any, wet_bulb_c: Any, fan_heat_c: Any = 0.0,
+    max_dew_point_c: float = ECONOMIZER_MAX_DEW_POINT_C,
+) -> np.ndarray:
+    """Share of an air unit's heat that outside air removes (dry-bulb changeover, dew-point high limit).
+
+    Outside air warmed by the supply fans (`fan_heat_c`) at or below `supply_air_c` carries all of it (mixed
+    with return air to hold supply); between supply and return the coil cools outside air instead of return
+    air, so outside air removes (return - outside) / (return - supply); at or above return, or moister than
+    `max_dew_point_c`, none. Sensible heat only: the limit keeps humid air (and its latent load) out.
+    """
+    supply = np.asarray(supply_air_c, dtype=float)
+    ret = np.asarray(return_air_c, dtype=float)
+    if np.any(ret <= supply):
+        raise PhysicsError(f"return air {return_air_c!r} °C must be above supply air {supply_air_c!r} °C "
+                           "(give the unit a positive air_dt_c)")
+    db = np.asarray(dry_bulb_c, dtype=float)
+    outside = db + np.asarray(fan_heat_c, dtype=float)
+    share = np.clip((ret - outside) / (ret - supply), 0.0, 1.0)
+    dry = psychro.humidity_ratio(db, np.minimum(np.asarray(wet_bulb_c, dtype=float), db)) \
+        <= psychro.saturation_humidity_ratio(max_dew_point_c)
+    return np.where(dry, share, 0.0)
+
+
 def free_capacity_kw(unit: HeatRejection, rating_kw: Any, max_water_c: Any, dry_bulb_c: Any, wet_bulb_c: Any) -> np.ndarray:
     """Heat a free-cooling unit can reject without its water exceeding `max_water_c` (fixed-UA exchanger).
 
@@ -334,7 +366,8 @@ def cooling_power_kw(
 
 __all__ = [
     "AIR_TECH", "UNIT_TECH", "DEFAULT_AIR_REJECTION", "LOOP_DT_C", "MIN_FAN_SPEED", "PUMP_MIN_FLOW",
-    "PUMP_FIXED_HEAD", "PlantCoefficients", "mover_fraction", "per_kw", "unit_power_kw", "ambient_c", "fan_speed",
-    "pump_fraction", "aux_per_kw", "water_per_kwh", "staged_fraction", "plant_coefficients", "free_capacity_kw", "unit_tech",
+    "PUMP_FIXED_HEAD", "ECONOMIZER_MAX_DEW_POINT_C", "PlantCoefficients", "mover_fraction", "per_kw", "unit_power_kw", "ambient_c", "fan_speed",
+    "pump_fraction", "aux_per_kw", "water_per_kwh", "staged_fraction", "plant_coefficients", "air_economizer_fraction",
+    "free_capacity_kw", "unit_tech",
     "stream_power", "cooling_power_kw",
 ]

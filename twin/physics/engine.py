@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from twin.physics import PhysicsError, gpu, tokens
-from twin.physics.cooling import IDLE_FRACTION, free_capacity_kw, mover_fraction, plant_coefficients
+from twin.physics.cooling import (IDLE_FRACTION, air_economizer_fraction, free_capacity_kw, mover_fraction,
+                                  plant_coefficients)
 from twin.physics.power_chain import group_by_model
 
 if TYPE_CHECKING:
@@ -89,7 +90,9 @@ class Engine:
         pt = power.T
         heat_u = (self.m_unit @ pt).T
         unit_pow = self._unit_power(heat_u)
-        plant_heat, plant_pow, comp, water, rejected, econ = self._plant(heat_u + unit_pow, db, wb)
+        unit_out = heat_u + unit_pow
+        outside = self._outside_air(unit_out, db, wb)
+        plant_heat, plant_pow, comp, water, rejected, econ = self._plant(unit_out, db, wb, outside)
         cool_pow = np.concatenate([unit_pow, plant_pow], axis=1)
 
         # power chain: loads first, each level's input feeds the next
@@ -182,11 +185,21 @@ class Engine:
         frac = mover_fraction(x[:, rep], t.unit_min_flow[rep], t.unit_head[rep])[:, inverse]
         return np.where(sized & (heat_u > 0), design * frac, heat_u * t.unit_k)
 
-    def _plant(self, unit_out: np.ndarray, db: np.ndarray, wb: np.ndarray):
-        """Heat through the plant levels at each unit's load fraction; returns heat, power, compressor,
-        water per plant unit and totals (rejected heat, economizer fraction)."""
+    def _outside_air(self, unit_out: np.ndarray, db: np.ndarray, wb: np.ndarray) -> np.ndarray:
+        """Heat (time x unit) that airside economizers send straight outside instead of to their plant."""
         t = self.topo
-        heat = (t.unit_to_plant @ unit_out.T).T
+        out = np.zeros_like(unit_out)
+        if t.economizers.size:
+            supply, ret, fan_heat = t.economizer_air_c
+            share = air_economizer_fraction(supply, ret, db[:, None], wb[:, None], fan_heat)
+            out[:, t.economizers] = unit_out[:, t.economizers] * share
+        return out
+
+    def _plant(self, unit_out: np.ndarray, db: np.ndarray, wb: np.ndarray, outside: np.ndarray):
+        """Heat through the plant levels at each unit's load fraction (less what goes `outside`); returns
+        heat, power, compressor, water per plant unit and totals (rejected heat, economizer fraction)."""
+        t = self.topo
+        heat = (t.unit_to_plant @ (unit_out - outside).T).T
         comp = np.zeros_like(heat)
         aux = np.zeros_like(heat)
         water = np.zeros_like(heat)
@@ -216,11 +229,13 @@ class Engine:
                     water[:, idx] = h * c.down_water[:, inv]
             passed = heat[:, level] * mult[:, level]
             heat += (t.plant_to_plant[:, level] @ passed.T).T
-        rejected = (heat * mult)[:, t.plant_terminal].sum(axis=1)
+        direct = outside.sum(axis=1)
+        rejected = (heat * mult)[:, t.plant_terminal].sum(axis=1) + direct
         entry = np.asarray(t.unit_to_plant.sum(axis=1)).ravel() > 0
         first_heat = heat[:, entry]
-        total = first_heat.sum(axis=1)
-        econ = np.where(total > 0, (first_heat * free[:, entry]).sum(axis=1) / np.where(total > 0, total, 1.0), 1.0)
+        total = first_heat.sum(axis=1) + direct
+        free_heat = (first_heat * free[:, entry]).sum(axis=1) + direct
+        econ = np.where(total > 0, free_heat / np.where(total > 0, total, 1.0), 1.0)
         return heat, comp + aux, comp, water, rejected, econ
 
 

@@ -119,6 +119,8 @@ class Topology:
     unit_head: np.ndarray                # share of each unit's design head held by a setpoint
     unit_setpoint: np.ndarray            # °C facility water each unit needs
     unit_max_water: np.ndarray           # °C facility water above which its racks exceed their limits
+    economizers: np.ndarray              # in-hall units with an airside economizer (CRAHs with `air_economizer`)
+    economizer_air_c: np.ndarray         # (3 x economizers) °C supply air, return air, supply-fan heat
     rack_to_unit: Any                    # (unit x rack) share of each rack's heat absorbed by a unit
     unit_to_plant: Any                   # (plant x unit) share of each unit's output heat
     plant_to_plant: Any                  # (plant x plant) [downstream, upstream] share of an upstream's rejected heat
@@ -233,6 +235,7 @@ def _build(facility: Facility) -> Topology:
     unit_setpoint = np.zeros(n_units)
     unit_max_water = np.full(n_units, np.inf)
     notes = []
+    economizers, economizer_air = [], []
     for j, u in enumerate(units):
         members = unit_racks[j]
         common = Counter(techs[members]).most_common(1)[0][0] if members.size else None
@@ -244,6 +247,16 @@ def _build(facility: Facility) -> Topology:
         unit_head[j] = UNIT_FIXED_HEAD if tech.unit_fixed_head is None else tech.unit_fixed_head
         own = nodes[u].get("facility_supply_c")
         unit_setpoint[j] = float(own) if isinstance(own, (int, float)) else tech.facility_supply_c
+        if nodes[u].get("air_economizer") is True:
+            if kinds[u] != "crah":
+                _fail("air_economizer is set on units that are not CRAHs", [u],
+                      "outside air can only replace the return air of a CRAH; remove air_economizer there")
+            air_dt = float(dt) if isinstance(dt, (int, float)) and dt > 0 else tech.air_dt_c
+            if air_dt is None:
+                _fail("CRAHs with an air_economizer but no supply/return air difference", [u],
+                      f"give them air_dt_c (K) or use a cooling technology with air_dt_c (not {tech.id!r})")
+            economizers.append(j)
+            economizer_air.append((tech.supply_temp_c, tech.supply_temp_c + air_dt, unit_k[j] * air_dt))
         offset = tech.supply_temp_c - tech.facility_supply_c
         if members.size:
             limit = limit_liquid[members] if tech.medium == "liquid" else limit_air[members]
@@ -316,7 +329,8 @@ def _build(facility: Facility) -> Topology:
         cool_feed=_sparse(cr, cc, cv, (n_power, len(cool_ids))), roots=roots, cool_ids=cool_ids, n_units=n_units,
         cool_kind=cool_kind, cool_rating=cool_rating, unit_k=unit_k, unit_min_flow=unit_min_flow,
         unit_head=unit_head, unit_setpoint=unit_setpoint,
-        unit_max_water=unit_max_water, rack_to_unit=rack_to_unit, unit_to_plant=unit_to_plant,
+        unit_max_water=unit_max_water, economizers=np.asarray(economizers, dtype=np.int64),
+        economizer_air_c=np.asarray(economizer_air, dtype=float).reshape(-1, 3).T, rack_to_unit=rack_to_unit, unit_to_plant=unit_to_plant,
         plant_to_plant=plant_to_plant, plant_levels=plant_levels, plant_spec=specs, plant_models=plant_models,
         plant_members=plant_members, plant_terminal=terminal, limited=limited, limited_max_water=max_water[limited], notes=notes,
     )
