@@ -18,6 +18,7 @@ from solvers.apply import solved_facility
 from solvers.highs import Solution, Status, solve_pyomo
 from solvers.plan import Plan, decisions_dataset, kpis
 from twin.errors import InfeasibleDesign, TwinError
+from twin.progress import Progress, Stages
 
 if TYPE_CHECKING:
     from twin.facility import Facility
@@ -40,13 +41,15 @@ def optimize(
     capex_budget_usd: float | None = None,
     workload: Any = None,
     verify: bool = True,
+    progress: Progress | None = None,
 ) -> Plan:
     """Design the facility for `objective` ('revenue', 'tokens' or 'tokens-per-dollar') within its grid limit.
 
     With `verify`, the solved facility is simulated at the design ambient; if it draws more than the limit
     (the linear model's chain losses are a design-point surrogate), the surrogate's error is subtracted
     from the limit and the model re-solved, up to VERIFY_ROUNDS times. Raises InfeasibleDesign with the shortfall in domain
-    units when no design meets the limits.
+    units when no design meets the limits. progress: `progress(done, total, stage)` as each solve and
+    verification starts (`twin.progress.Stages`; a re-solve adds two stages).
     """
     if objective not in OBJECTIVES:
         raise TwinError(f"objective {objective!r} is not one of {list(OBJECTIVES)}; pick one of those")
@@ -56,18 +59,24 @@ def optimize(
     if data.aux_kw >= data.grid_limit_kw:
         raise InfeasibleDesign(f"auxiliary load {data.aux_kw / 1000:.2f} MW alone uses up the "
                                f"{data.grid_limit_kw / 1000:g} MW grid limit; raise the limit or lower aux_power_kw")
-    for _ in range(VERIFY_ROUNDS if verify else 1):
+    stages = Stages(progress, ["solving", "verifying by simulation"] if verify else ["solving"])
+    for round_ in range(VERIFY_ROUNDS if verify else 1):
         solution, lp = _solve(data, objective, time_limit, mip_gap)
         values = lp.split(solution.x)
         plan = Plan(objective, kpis(data, values), decisions_dataset(data, values),
                     solved_facility(facility, data, values), solution, data)
+        stages.next()
         if not verify:
             return plan
         check = plan.cross_check(rtol=float("inf"))
         plan.kpis["simulated_grid_mw"] = check["grid_mw"]
         excess_kw = (check["grid_mw"] - plan.kpis["grid_limit_mw"]) * 1000.0
         if excess_kw <= 1e-9 * data.grid_limit_kw:
+            stages.next()
             return plan
+        if round_ + 1 < VERIFY_ROUNDS:
+            stages.add(f"re-solving (round {round_ + 2})", f"verifying (round {round_ + 2})")
+        stages.next()
         surrogate_error_kw = (check["grid_mw"] - plan.kpis["facility_mw"]) * 1000.0
         data.correction_kw = max(data.correction_kw + excess_kw, surrogate_error_kw) * VERIFY_MARGIN
     raise InfeasibleDesign(f"after {VERIFY_ROUNDS} rounds the simulated design still draws "

@@ -20,6 +20,7 @@ from twin.physics import PhysicsError, gpu, tokens
 from twin.physics.engine import LIGHTING_W_PER_M2, prepare
 from twin.physics.profiles import resolve, step_hours
 from twin.physics.topology import build
+from twin.progress import steps_done
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -100,7 +101,8 @@ def simulate(
     1k/1k over all tiers). utilization: 'constant' (1.0), 'diurnal', 'training', a number, a
     (kind, {options}) pair, or an array (time,) / (time, rack). per_rack: include (time, rack) series
     (None: only when time x racks <= PER_RACK_AUTO_CELLS). chunks: steps per dask chunk; the Dataset is then
-    lazy and computes block by block (e.g. while writing NetCDF). drive: measured telemetry
+    lazy and computes block by block (e.g. while writing NetCDF; `twin.progress.block_steps` reports the steps
+    of finished blocks). progress: `progress(done, total)` after each eager block. drive: measured telemetry
     (`twin.telemetry.read`) to replay: its times, load and weather replace hours/utilization/weather and each
     measured variable comes back beside the prediction as `<name>_measured` (see twin.telemetry.drive).
     Totals satisfy grid = IT + losses + cooling + aux at every step.
@@ -153,6 +155,8 @@ def simulate(
             into.update({k: np.empty((n_time, len(racks)), np.float32)
                          for k in ("rack_power_kw", "rack_tokens_per_s", "rack_throttle")})
         parts = []
+        if progress is not None:
+            progress(0, n_time)
         for s in range(0, n_time, block):
             e = min(n_time, s + block)
             parts.append(engine.run(s, e, db[s:e], wb[s:e], per_rack, per_device, into=into))
@@ -191,14 +195,21 @@ def _lazy(engine, n_time, chunk, db, wb, per_rack, per_device, n_dev, n_racks) -
                                 "device_overload") else np.float32 if VARIABLES[k][0][-1] in ("device", "rack")
                   and k != "device_overload" else np.float64) for k in names}
     pieces: dict[str, list] = {k: [] for k in names}
-    run = dask.delayed(engine.run, pure=True)
+    run = dask.delayed(_block, pure=True)
     for s in range(0, n_time, chunk):
         e = min(n_time, s + chunk)
-        block = run(s, e, db[s:e], wb[s:e], per_rack, per_device)
+        block = run(engine, s, e, db[s:e], wb[s:e], per_rack, per_device)
         for k in names:
             shape = (e - s,) + tuple(width[d] for d in VARIABLES[k][0][1:])
             pieces[k].append(da.from_delayed(block[k], shape=shape, dtype=dtypes[k]))
     return {k: da.concatenate(v, axis=0) for k, v in pieces.items()}
+
+
+def _block(engine, start: int, end: int, *args: Any) -> dict[str, Any]:
+    """One lazy block: the engine's steps start..end, reported to `twin.progress.block_steps` when done."""
+    out = engine.run(start, end, *args)
+    steps_done(end - start)
+    return out
 
 
 def _dataset(facility, engine, wx, data, workload, utilization, cap_curve, freq) -> xr.Dataset:

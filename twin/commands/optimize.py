@@ -35,13 +35,15 @@ def optimize(
     import blueprints
     import solvers
 
+    from twin.progress import bar
+
     site = blueprints.load(blueprint)
-    with console.status(f"optimizing {site.name} for {objective}"):
+    with bar(console, f"optimizing {site.name} for {objective}", "stages") as progress:
         if compare_caps:
-            plans = solvers.cap_comparison(site, objective, grid_mw=mw, time_limit=time_limit)
+            plans = solvers.cap_comparison(site, objective, grid_mw=mw, time_limit=time_limit, progress=progress)
         else:
             plans = {"plan": solvers.optimize(site, objective, grid_mw=mw, power_caps=not no_power_caps,
-                                              time_limit=time_limit)}
+                                              time_limit=time_limit, progress=progress)}
     output.show(kpi_table(f"{site.name}: {objective}", plans))
     plan = next(iter(plans.values()))
     output.show(decision_table(plan))

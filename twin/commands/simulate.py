@@ -53,28 +53,28 @@ def simulate(
     plot: Optional[Path] = typer.Option(None, "--plot", help="Save a plot (PNG) of power, PUE and tokens."),
 ) -> None:
     """Simulate a facility through weather; print annual energy, PUE, WUE, tokens and revenue."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     import blueprints
     from twin.physics.tokens import Workload
+    from twin.progress import bar, block_steps
     from twin.simulation import simulate as run
+    from twin.state import load
 
     facility = blueprints.load(blueprint)
     workload = Workload(llm=llm, precision=precision)
-    columns = (TextColumn("[bold]simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("steps"),
-               TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("simulate", total=None)
-
-        def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        keep = per_rack if per_rack is not None else (None if out is not None else False)  # None: by size
+    keep = per_rack if per_rack is not None else (None if out is not None else False)  # None: by size
+    with bar(console, "simulating") as progress:
         ds = run(facility, weather=weather, workload=workload, hours=hours, freq=freq,
-                 utilization=_utilization(utilization), per_rack=keep, chunks=chunks, progress=advance)
-    if out is not None:
-        with console.status(f"writing {out}"):
-            ds.twin.save(out)
+                 utilization=_utilization(utilization), per_rack=keep, chunks=chunks, progress=progress)
+        lazy = chunks is not None
+        if not lazy and out is not None:
+            progress(ds.sizes["time"], ds.sizes["time"], f"writing {out}")
+        with block_steps(progress if lazy else None, ds.sizes["time"],
+                         f"simulating into {out}" if out is not None else "simulating"):
+            if out is not None:
+                ds.twin.save(out)
+                ds = load(out, lazy=True) if lazy else ds  # the summary reads the file, not a second simulation
+            elif lazy:
+                ds = ds[[v for v in ds.data_vars if not {"rack", "device"} & set(ds[v].dims)]].compute()
     summary = {"weather": f"{ds.attrs['weather_site']} ({ds.attrs.get('weather_kind', 'user Dataset')})",
                **ds.twin.summary()}
     output.show(output.record("simulation", {k: summary[k] for k in LABELS if k in summary},
