@@ -79,7 +79,7 @@ def build(data: DispatchData) -> LinearProblem:
         charge = lp.add_vars("charge", _index(("t",), n), ub=st.charge_kw)
         discharge = lp.add_vars("discharge", _index(("t",), n), ub=st.discharge_kw, cost=-dt * st.wear_usd_per_kwh)
         soc_lb = np.full(n, st.soc_min * st.energy_kwh)
-        soc_lb[-1] = max(soc_lb[-1], st.soc_start * st.energy_kwh)
+        soc_lb[-1] = max(soc_lb[-1], st.soc_start * st.energy_kwh if data.soc_end_kwh is None else data.soc_end_kwh)
         soc = lp.add_vars("soc", _index(("t",), n), lb=soc_lb, ub=st.energy_kwh)
     if gen_spec.rating_kw > 0:
         gen = lp.add_vars("gen", _index(("t",), n), ub=gen_spec.rating_kw, cost=-dt * gen_spec.cost_usd_per_kwh)
@@ -97,7 +97,8 @@ def build(data: DispatchData) -> LinearProblem:
     months = data.month()
     n_months = int(months.max()) + 1
     if data.demand_charge_usd_per_kw > 0:
-        peak = lp.add_vars("peak", _index(("m",), n_months), cost=-data.demand_charge_usd_per_kw)
+        floor = np.zeros(n_months) if data.peak_start_kw is None else data.peak_start_kw[:n_months]
+        peak = lp.add_vars("peak", _index(("m",), n_months), lb=floor, cost=-data.demand_charge_usd_per_kw)
 
     # ------------------------------------------------------------------ rows
     # busy: sum_k work[t, g, k] - on[t, g] <= 0
@@ -157,6 +158,8 @@ def build(data: DispatchData) -> LinearProblem:
         col_d = np.array([pos_d[j] for j in gj[dsel, 1]], dtype=np.int64)
         nd = len(jd)
         arr = data.demand[:, jd] * dt[:, None] / rate[jd][None, :]
+        if data.backlog_start is not None:
+            arr[0] += data.backlog_start[jd] / per_rack_h[jd]
         lp.add_rows("backlog", _index(("t", "j"), n, nd),
                     rows=np.concatenate([np.arange(n * nd), np.arange(nd, n * nd),
                                          (t_idx[:, None] * nd + col_d[None, :]).ravel()]),
@@ -192,6 +195,11 @@ def build(data: DispatchData) -> LinearProblem:
             lp.add_rows(name, _index(("t",), n - 1), rows=np.concatenate([t_idx[:-1], t_idx[:-1]]),
                         cols=np.concatenate([gen[1:], gen[:-1]]), vals=np.concatenate([np.full(n - 1, sign), np.full(n - 1, -sign)]),
                         ub=step)
+    if gen_spec.rating_kw > 0 and np.isfinite(gen_spec.ramp_kw_per_h) and data.gen_start_kw is not None:
+        k = list(lp.var_families).index("gen")          # the first step ramps from where the previous window left it
+        reach = gen_spec.ramp_kw_per_h * dt[0]
+        lp.col_lb[k][0] = max(0.0, data.gen_start_kw - reach)
+        lp.col_ub[k][0] = min(gen_spec.rating_kw, data.gen_start_kw + reach)
     if data.pinned is not None and data.fixed_before > 0:
         _pin(lp, data)
     return lp
@@ -204,10 +212,9 @@ def _pin(lp: LinearProblem, data: DispatchData) -> None:
     for k, (name, fam) in enumerate(lp.var_families.items()):
         if name not in PINNED:
             continue
-        stop = data.fixed_before * (len(fam.index) // data.n_steps)
-        values = data.pinned[fam.start:fam.start + stop]
-        lp.col_lb[k][:stop] = values
-        lp.col_ub[k][:stop] = values
+        values = np.asarray(data.pinned[name][:data.fixed_before], dtype=float).ravel()
+        lp.col_lb[k][:values.size] = values
+        lp.col_ub[k][:values.size] = values
 
 
 __all__ = ["build", "MTOK"]

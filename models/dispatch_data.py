@@ -54,7 +54,12 @@ class DispatchData:
     storage: Storage = field(default_factory=Storage)
     generator: Generator = field(default_factory=Generator)
     fixed_before: int = 0                  # steps whose decisions are pinned (an event's notice), see `pinned`
-    pinned: np.ndarray | None = None       # solution vector whose first `fixed_before` steps are kept
+    pinned: dict[str, np.ndarray] | None = None   # {variable family: (n, k) values}; the first `fixed_before` steps kept
+    backlog_start: np.ndarray | None = None  # (j,) deferred work waiting before the first step (rolling windows)
+    peak_start_kw: np.ndarray | None = None  # (months,) import peaks already reached this month (rolling windows)
+    soc_end_kwh: float | None = None       # the least charge at the end (default the start's; rolling: the horizon's)
+    gen_start_kw: float | None = None      # generation in the step before the first (rolling windows: ramp limit)
+    horizon_window: np.ndarray | None = None  # (n, j) `window()` of the whole horizon, cut to these steps (rolling)
 
     @property
     def n_steps(self) -> int:
@@ -68,7 +73,10 @@ class DispatchData:
     def window(self) -> np.ndarray:
         """(n, j) work that arrived within each tier's deadline up to each step: the most that may be waiting.
         At the last step nothing may wait (deferred work is caught up within the horizon, so the horizon's end is
-        not a place to leave it)."""
+        not a place to leave it). A rolling window takes the whole horizon's (`horizon_window`), which counts work
+        that arrived before its first step, so a backlog carried in keeps its deadline exactly."""
+        if self.horizon_window is not None:
+            return self.horizon_window
         units = self.unit_per_h()
         arrived = np.cumsum(self.demand * self.step_h[:, None] * units, axis=0)
         ends = np.cumsum(self.step_h)

@@ -30,6 +30,12 @@ if TYPE_CHECKING:
     from twin.facility import Facility
 
 MAX_ROUNDS = 6
+COMMIT_H = 168.0
+LOOKAHEAD_H = 48.0
+"""Horizons longer than ROLL_AFTER_H are dispatched in rolling windows: each commits COMMIT_H hours and looks
+LOOKAHEAD_H further (beyond every deadline in the catalog); batteries, backlogs and monthly peaks carry over. A year
+is then 52 small LPs instead of one of millions of variables (what is given up: foresight beyond two days)."""
+ROLL_AFTER_H = 3 * COMMIT_H
 TOL_SHARE = 1e-5
 """The LP's facility power must agree with the simulated one within this share of the grid limit."""
 EXCESS_SHARE = 1e-7
@@ -118,7 +124,7 @@ def dispatch(
                                demand_charge_usd_per_kw=demand_charge_usd_per_kw)
     evs = read_events(events)
     say("dispatching" + (" without events (baseline)" if evs else ""))
-    base = _solve(data, phys, groups, info, time_limit)
+    base = _solve_horizon(data, phys, groups, info, time_limit)
     if per_device is None:
         per_device = time.size * phys.n_devices <= 20_000_000
     if not evs:
@@ -126,9 +132,10 @@ def dispatch(
     baseline = _result(facility, data, phys, groups, info, base, wx, workload, [], None, False)
     say("dispatching with the events")
     ev_data = with_events(data, evs, base.grid_kw)
-    ev_data.pinned = base.x
+    ev_data.pinned = base.values
     ev_data.fixed_before = min(e.notice_step(time) for e in evs)
-    run = _solve(ev_data, phys, groups, info, time_limit, start=base.group_kw, slope=base.slope, session=base.session)
+    run = _solve_horizon(ev_data, phys, groups, info, time_limit, start=base.group_kw, slope=base.slope,
+                         session=base.session)
     return _result(facility, ev_data, phys, groups, info, run, wx, workload, evs, baseline, per_device)
 
 
@@ -152,7 +159,7 @@ def with_events(data: DispatchData, events: list[Event], baseline_kw: np.ndarray
 
 @dataclass
 class _Solved:
-    x: np.ndarray
+    x: np.ndarray | None
     values: dict[str, np.ndarray]
     group_kw: np.ndarray           # (n, g)
     grid_kw: np.ndarray            # (n,) import the LP planned
@@ -162,7 +169,9 @@ class _Solved:
     solution: Solution
     timings: dict[str, float]
     slope: np.ndarray              # (n, g) the LP's grid kW per kW of group power
-    session: Session               # HiGHS holding the last problem (warm starts)
+    session: Session | None        # HiGHS holding the last problem (warm starts)
+    step_usd: np.ndarray           # (n,) the objective's part in each step's variables
+    objective: float               # USD: step_usd summed + the horizon's terms (demand charges)
 
 
 def _solve(data: DispatchData, phys: SitePhysics, groups: Groups, info: ClassInfo, time_limit: float,
@@ -212,13 +221,94 @@ def _solve(data: DispatchData, phys: SitePhysics, groups: Groups, info: ClassInf
         class_kw = _class_kw(data, values)
         group_kw = np.zeros((n, groups.count.size))
         np.add.at(group_kw.T, info.group, class_kw.T)
+        step_usd = np.zeros(n)
+        for (name, f), cost in zip(lp.var_families.items(), lp.cost):
+            if f.index.names[0] == "t":
+                step_usd += (cost * sol.x[f.start:f.stop]).reshape(n, -1).sum(axis=1)
         prev = _Solved(sol.x, values, group_kw, values["grid"][:, 0], sim, base + (slope_g * group_kw).sum(axis=1),
-                       rounds, sol, timings, slope_g, session)
+                       rounds, sol, timings, slope_g, session, step_usd, float(sol.objective))
         ref = group_kw
     else:
         sim = phys.run(groups.rack_kw(prev.group_kw))
     data.limit_kw = limit
     return dataclasses.replace(prev, sim=sim, timings=timings)
+
+
+def _solve_horizon(data: DispatchData, phys: SitePhysics, groups: Groups, info: ClassInfo, time_limit: float,
+                   start: np.ndarray | None = None, slope: np.ndarray | None = None,
+                   session: Session | None = None) -> _Solved:
+    """One LP for horizons up to ROLL_AFTER_H, else rolling windows (see COMMIT_H) stitched into one result."""
+    hours = np.cumsum(data.step_h)
+    if hours[-1] <= ROLL_AFTER_H:
+        return _solve(data, phys, groups, info, time_limit, start, slope, session)
+    slope = secant_slopes(phys, groups) if slope is None else slope
+    n = data.n_steps
+    look = max(LOOKAHEAD_H, float(np.max(data.deadline_h, initial=0.0)))
+    cuts = np.searchsorted(hours, np.arange(COMMIT_H, hours[-1], COMMIT_H) + 1e-9, side="right")
+    bounds = np.unique(np.r_[0, cuts[cuts < n], n])
+    months = data.time.astype("datetime64[M]").astype(np.int64)
+    full = dataclasses.replace(data, horizon_window=data.window())
+    peaks: dict[int, float] = {}
+    carry: dict[str, Any] = {"soc": data.storage.soc_start * data.storage.energy_kwh, "backlog": None, "gen": None}
+    parts: list[_Solved] = []
+    per_rack_h = data.tier_rate() * data.unit_per_h()
+    deferred = np.flatnonzero(data.deadline_h > 0)
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        c = int(np.searchsorted(hours, hours[b - 1] + look + 1e-9, side="right")) if b < n else n
+        sub = _slice(full, slice(a, c), months, peaks, carry)
+        sub_phys = dataclasses.replace(phys, dry_bulb_c=phys.dry_bulb_c[a:c], wet_bulb_c=phys.wet_bulb_c[a:c])
+        sub_groups = dataclasses.replace(groups, lim_cap_kw=groups.lim_cap_kw[a:c])
+        got = _cut(_solve(sub, sub_phys, sub_groups, info, time_limit, None if start is None else start[a:c],
+                          slope[a:c]), b - a)
+        parts.append(got)
+        if "soc" in got.values:
+            carry["soc"] = float(got.values["soc"][-1, 0])
+        if "gen" in got.values:
+            carry["gen"] = float(got.values["gen"][-1, 0])
+        if deferred.size:
+            carry["backlog"] = np.zeros(len(data.tiers))
+            carry["backlog"][deferred] = got.values["backlog"][-1] * per_rack_h[deferred]
+        for m in np.unique(months[a:b]):
+            peaks[int(m)] = max(peaks.get(int(m), 0.0), float(got.grid_kw[months[a:b] == m].max()))
+    return _join(parts, -data.demand_charge_usd_per_kw * sum(peaks.values()), slope)
+
+
+def _slice(data: DispatchData, sl: slice, months: np.ndarray, peaks: dict[int, float], carry: dict[str, Any]) -> DispatchData:
+    """The steps `sl` of a dispatch as its own horizon, starting where the committed steps before it left the
+    battery, generator, backlog and each month's import peak."""
+    n = data.n_steps
+    cut = {f.name: getattr(data, f.name)[sl] for f in dataclasses.fields(data)
+           if isinstance(getattr(data, f.name), np.ndarray) and getattr(data, f.name).shape[:1] == (n,)}
+    sub = dataclasses.replace(data, **cut, backlog_start=carry["backlog"], gen_start_kw=carry["gen"])
+    if data.storage.energy_kwh > 0:
+        sub.storage = dataclasses.replace(data.storage, soc_start=carry["soc"] / data.storage.energy_kwh)
+        sub.soc_end_kwh = data.storage.soc_start * data.storage.energy_kwh
+    if data.demand_charge_usd_per_kw > 0:
+        sub.peak_start_kw = np.array([peaks.get(int(m), 0.0) for m in np.unique(months[sl])])
+    if data.pinned is not None:
+        sub.pinned = {k: v[sl] for k, v in data.pinned.items()}
+        sub.fixed_before = int(np.clip(data.fixed_before - sl.start, 0, sl.stop - sl.start))
+    return sub
+
+
+def _cut(s: _Solved, k: int) -> _Solved:
+    """The first k steps of a window's result (its per-step series and their part of the objective)."""
+    values = {name: v[:k] for name, v in s.values.items() if v.ndim == 2}
+    return dataclasses.replace(s, x=None, values=values, group_kw=s.group_kw[:k], grid_kw=s.grid_kw[:k],
+                               sim={name: v[:k] for name, v in s.sim.items()}, model_kw=s.model_kw[:k],
+                               step_usd=s.step_usd[:k], session=None)
+
+
+def _join(parts: list[_Solved], horizon_usd: float, slope: np.ndarray) -> _Solved:
+    """Rolling windows' committed steps as one result; its objective is theirs plus the horizon's terms."""
+    cat = (lambda get: np.concatenate([get(p) for p in parts]))
+    step_usd = cat(lambda p: p.step_usd)
+    return dataclasses.replace(
+        parts[0], values={name: cat(lambda p: p.values[name]) for name in parts[0].values},
+        group_kw=cat(lambda p: p.group_kw), grid_kw=cat(lambda p: p.grid_kw), model_kw=cat(lambda p: p.model_kw),
+        sim={k: cat(lambda p: p.sim[k]) for k in parts[0].sim}, rounds=max(p.rounds for p in parts),
+        timings={k: sum(p.timings[k] for p in parts) for k in parts[0].timings}, step_usd=step_usd, slope=slope,
+        objective=float(step_usd.sum()) + horizon_usd)
 
 
 def _class_kw(data: DispatchData, values: dict[str, np.ndarray]) -> np.ndarray:
@@ -240,7 +330,7 @@ def _result(facility, data, phys, groups, info, solved: _Solved, wx, workload, e
                   "device_kind": ("device", np.concatenate([topo.power_kind, topo.cool_kind]).astype(str)),
                   "device_rating_kw": ("device", np.concatenate([topo.power_rating, topo.cool_rating]), {"units": "kW"})}
     ds = dataset(facility, data, info, solved, sim, wx, workload, events, coords)
-    k = kpis(data, ds, solved.solution.objective, baseline)
+    k = kpis(data, ds, solved.objective, baseline)
     err = sim["grid_power_kw"] - solved.model_kw
     check = {
         "grid_max_abs_kw": float(np.max(np.abs(err))),
