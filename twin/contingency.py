@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 STREAMS = ("liquid", "air")
 STREAM_OF_UNIT = {"cdu": 0, "rdhx": 0, "crah": 1}
 TRAINING = "training"
+BACKUP_KINDS = ("battery", "generator")
 IDLE = "idle"
 """Reserved `workload` value of a rack that serves nothing: it draws its idle power and no tokens."""
 SCAN_KEYS = ("system", "nodes", "cap_w", "cooling", "tier", "workload", "tokens_per_s", "revenue_usd_per_h")
@@ -65,6 +66,9 @@ class Network:
     feed: Any                        # (device x block) direct power feeds
     cool: list                       # per stream: (device x block) direct cooling units
     share: np.ndarray                # (block x stream) share of a rack's heat in each stream
+    backup: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    """(device,) on-site sources (batteries, generators): they pass grid power on, and carry racks only for their
+    ride-through (`twin.onsite.ride_through`), so the scan counts racks without a grid path as unpowered."""
 
     @property
     def n_devices(self) -> int:
@@ -128,7 +132,8 @@ def _network(facility: Facility, keys: pd.DataFrame | Sequence[str]) -> Network:
 
     power = _device_edges(ctx.subgraph("power"), pos, n)
     heat = _device_edges(ctx.subgraph("heat"), pos, n)
-    needs_power = np.asarray(power.sum(axis=0)).ravel() > 0
+    backup = np.isin(kind, list(BACKUP_KINDS))
+    needs_power = (np.asarray(power.sum(axis=0)).ravel() > 0) | backup
     needs_sink = (np.asarray(heat.sum(axis=1)).ravel() > 0) & np.isin(kind, list(HEAT_KINDS))
 
     rack_pos = pd.Series(np.arange(len(racks)), index=racks.index)
@@ -171,7 +176,7 @@ def _network(facility: Facility, keys: pd.DataFrame | Sequence[str]) -> Network:
     lf = np.nan_to_num(blocks["liquid_fraction"].to_numpy(float)) if n_blocks else np.zeros(0)
     share = np.stack([lf, 1.0 - lf], axis=1) if n_blocks else np.zeros((0, 2))
     return Network(devices, kind, rating, group_names, group_scheme, group_of, members, power, heat, needs_power, needs_sink,
-                   racks, blocks, feed, cool, share)
+                   racks, blocks, feed, cool, share, backup)
 
 
 def _device_edges(graph, pos: pd.Series, n: int) -> sp.csr_matrix:
@@ -291,7 +296,7 @@ def outages(net: Network, failed: np.ndarray | None = None, *, watch: np.ndarray
         down[np.arange(len(chunk)), chunk] = True
         alive = alive_after(net, down)
         f, c = rack_fate(net, alive)
-        dead.append((~alive).sum(axis=1))
+        dead.append((~alive & ~(net.backup[None, :] & ~down)).sum(axis=1))    # a backup without grid is not broken
         fed.append(f)
         cooled.append(c)
         live_cap = np.asarray(rated @ alive.T.astype(float)).T
@@ -427,7 +432,8 @@ def scan(facility: Facility, devices: Sequence[str] | None = None, *, workload: 
 
     Rows of `table`: dead_devices (the failure and its cascade), racks_unpowered, racks_uncooled (powered
     but uncooled), racks_shed, racks_lost, it_kw_lost, stranded_power_kw (rack kW with a live feed but out),
-    stranded_cooling_kw (kW of heat with live cooling but out), tokens_lost (+ per tier), revenue_lost_usd_per_h.
+    stranded_cooling_kw (kW of heat with live cooling but out), tokens_lost (+ per tier), revenue_lost_usd_per_h;
+    with batteries or generators also racks_on_backup and ride_through_s (`twin.onsite.ride_through`).
     """
     with bulk():
         net = network(facility)
@@ -441,6 +447,10 @@ def scan(facility: Facility, devices: Sequence[str] | None = None, *, workload: 
         out = outages(net, chosen, watch=over)
         shed = shed_load(net, out, vals)
         table = _table(net, out, vals, shed)
+        if net.backup.any():
+            from twin.onsite.ride_through import ride_through
+
+            table = table.join(ride_through(facility, net, out, vals))
         return ContingencyScan(facility, net, out, vals, shed, [net.group_names[g] for g in np.flatnonzero(over)], table)
 
 

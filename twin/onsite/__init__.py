@@ -1,6 +1,6 @@
 """On-site energy: batteries and generators as graph devices (kinds `battery`, `generator`), their ratings,
 energy, efficiency, ramp, fuel and emissions with sourced defaults (`twin/data/onsite.yaml`), aggregated behind
-the meter for dispatch, and how long they carry the load when the grid is lost (`ride_through`).
+the meter for dispatch, and how long they carry the racks when the grid is lost (`twin.onsite.ride_through`, in the N-1 scan).
 
 Device attributes (all optional except `rating_kw`): battery `energy_kwh` (default rating x 4 h),
 `round_trip_efficiency`, `soc_min`; generator `fuel_l_per_kwh`, `fuel_usd_per_l`, `co2_kg_per_l`, `start_s`,
