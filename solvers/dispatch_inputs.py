@@ -2,8 +2,8 @@
 
 Prices: a number (USD/MWh, flat), an array over the steps, or a CSV with columns `time, price_usd_per_mwh`
 (each step takes the last price at or before it). Events: a YAML/JSON file or a list of mappings, each a
-curtailment request in the shape of open flexibility schemas (an OpenADR-style event: start, duration,
-target, notice), see `read_events`. Tier demand and token prices come from `tier_market`: the one place to
+curtailment request (start, duration, target, notice, payment), or OpenADR 3 event messages with capacity-limit
+intervals, see `read_events`. Tier demand and token prices come from `tier_market`: the one place to
 switch to the market model when it lands (until then: the catalog's tier prices and a demand series).
 """
 
@@ -67,7 +67,8 @@ def read_events(source: Any) -> list[Event]:
     """Events from a YAML/JSON path, a mapping with an `events` list, or a list of mappings.
 
     Each event: `start` (ISO time), `duration_h` (or `end`), exactly one of `target_mw`, `reduce_mw`,
-    `reduce_pct`; optional `id`, `notice_h` (default 0), `payment_usd_per_mwh`, `penalty_usd_per_mwh`.
+    `reduce_pct`; optional `id`, `notice_h` (default 0), `payment_usd_per_mwh`, `penalty_usd_per_mwh`. An OpenADR 3
+    event object (one with `intervals`) gives one event per interval (`solvers.dispatch_openadr`).
     """
     if source is None:
         return []
@@ -75,11 +76,14 @@ def read_events(source: Any) -> list[Event]:
         from twin.io import parse_yaml, read_text
 
         source, _ = parse_yaml(read_text(source), str(source))
+    from solvers.dispatch_openadr import events_from_openadr, is_openadr
+
     if isinstance(source, dict):
-        source = source.get("events", None)
+        source = [source] if is_openadr(source) else source.get("events", None)
     if not isinstance(source, (list, tuple)):
         raise DispatchInputError("events: give a list of events (or a mapping with an `events` list)")
-    return [_event(e, i) for i, e in enumerate(source)]
+    return [x for i, e in enumerate(source)
+            for x in (events_from_openadr(e) if is_openadr(e) else [_event(e, i)])]
 
 
 def _event(raw: Any, i: int) -> Event:
