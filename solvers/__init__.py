@@ -16,6 +16,7 @@ from solvers.placement import Placement, place
 from solvers.sweep import sweep
 from solvers.compare import compare
 from solvers.dispatch import Dispatch, dispatch
+from solvers.uncertainty import uncertainty
 
 __all__ = ["optimize", "pareto", "explain", "cap_comparison", "Plan", "Solution", "Status", "sweep", "front", "non_dominated",
-           "place", "Placement", "recap", "compare", "dispatch", "Dispatch"]
+           "place", "Placement", "recap", "compare", "dispatch", "Dispatch", "uncertainty"]

@@ -272,8 +272,10 @@ def _interactivity(facility: Facility, tiers: Mapping[str, float]) -> float:
 
 # ------------------------------------------------------------------------------------------------ running
 def _distributed(client: Any, workers: int, base: Any, todo: list[tuple[int, dict]], run: str,
-                 finished: Callable[[int, dict], None], advance: Callable[[], None]) -> None:
-    """Submit every scenario against one scattered base; record results in completion order."""
+                 finished: Callable[[int, dict], None], advance: Callable[[], None],
+                 task: Callable[[Any, dict, str], dict] | None = None) -> None:
+    """Submit every scenario against one scattered base; record results in completion order. `task(base,
+    scenario, run)` computes one record (default `run_scenario`; `solvers.uncertainty` passes its samples')."""
     from distributed import as_completed
 
     client, owned = _connect(client, workers)
@@ -281,7 +283,7 @@ def _distributed(client: Any, workers: int, base: Any, todo: list[tuple[int, dic
     try:
         client.run(_warm_up, run)
         shared = base if callable(base) else client.scatter(base, broadcast=True, hash=False)
-        futures = {client.submit(run_scenario, shared, scenario, run, pure=False): i for i, scenario in todo}
+        futures = {client.submit(task or run_scenario, shared, scenario, run, pure=False): i for i, scenario in todo}
         for future, record in as_completed(futures, with_results=True, raise_errors=False):
             if future.status != "finished":   # e.g. a lost worker: that scenario fails, the sweep goes on
                 exc = record[1] if isinstance(record, tuple) else record      # (type, exception, traceback)
