@@ -11,7 +11,7 @@ from conftest import small_facility
 from solvers.sweep import local_client
 from twin.catalog import default_catalog
 from twin.errors import TwinError
-from twin.uncertainty import Spread, catalog_inputs, catalog_overlay, first_order, saltelli, saltelli_indices, tornado
+from twin.uncertainty import TAG_HALF_WIDTH, Spread, catalog_inputs, catalog_overlay, first_order, saltelli, saltelli_indices, tornado
 
 HOURS = 24
 
@@ -43,7 +43,10 @@ def test_evidence_tags_set_the_widths_and_overlay_moves_only_the_sampled_fields(
     ins = catalog_inputs(cat, systems=["h100_hgx8"], coolings=[], equipment=[], plants=[])
     by = {i.name: i for i in ins}
     assert by["capex[h100_hgx8]"].evidence == "assumption" and by["capex[h100_hgx8]"].spread.half_width == 0.3
-    assert by["node_power[h100_hgx8]"].evidence == "secondary" and by["node_power[h100_hgx8]"].spread.half_width == 0.15
+    tag = cat.system("h100_hgx8").evidence_of("node_overhead_w")
+    assert by["node_power[h100_hgx8]"].evidence == tag
+    assert by["node_power[h100_hgx8]"].spread.half_width == TAG_HALF_WIDTH[tag][0]
+    assert by["throughput[h100_hgx8]"].spread.half_width == 0.15          # measured curves: software vintage
     moved = catalog_overlay(cat, [by["capex[h100_hgx8]"]], [1.2])
     assert moved.system("h100_hgx8").capex_usd_per_gpu == pytest.approx(1.2 * cat.system("h100_hgx8").capex_usd_per_gpu)
     assert moved.system("h100_hgx8").gpu_tdp_w == cat.system("h100_hgx8").gpu_tdp_w
