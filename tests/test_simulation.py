@@ -49,7 +49,9 @@ def _plant(f: Facility, tag: str, chain: list[str], kw: float, n: int) -> list[s
     down = []
     if len(chain) == 2:
         down = [f.add_device(f"{tag}-down-{i}", chain[1], rating_kw=kw * 1.5, model=chain[1]) for i in range(n)]
-    return [f.add_device(f"{tag}-{i}", first_kind, rating_kw=kw, model=chain[0], rejects_to=down) for i in range(n)]
+    group = {"group": tag, "redundancy": "N+1"} if n > 1 else {}  # a staged redundancy group
+    return [f.add_device(f"{tag}-{i}", first_kind, rating_kw=kw, model=chain[0], rejects_to=down, **group)
+            for i in range(n)]
 
 
 @st.composite
