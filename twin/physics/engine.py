@@ -102,7 +102,7 @@ class Engine:
         inp = np.zeros_like(load)
         for level, groups in zip(t.power_levels, self.power_groups):
             for eq, idx in groups:
-                inp[:, idx] = load[:, idx] if eq is None else eq.input_power(load[:, idx], t.power_rating[idx])
+                inp[:, idx] = load[:, idx] if eq is None else _input_power(eq, load[:, idx], t.power_rating[idx])
             load += (t.dev_feed[:, level] @ inp[:, level].T).T
         supply = inp[:, t.roots].sum(axis=1)
         unfed = cool_pow[:, t.unfed_cooling].sum(axis=1)
@@ -237,6 +237,12 @@ class Engine:
         free_heat = (first_heat * free[:, entry]).sum(axis=1) + direct
         econ = np.where(total > 0, free_heat / np.where(total > 0, total, 1.0), 1.0)
         return heat, comp + aux, comp, water, rejected, econ
+
+
+def _input_power(equipment: Any, load: np.ndarray, rating: np.ndarray) -> np.ndarray:
+    """Input power of devices of one loss model (time x device), computed once per distinct (load, rating) column."""
+    rep, inverse = _distinct_columns(np.vstack([load, rating[None, :]]))
+    return equipment.input_power(load[:, rep], rating[rep])[:, inverse]
 
 
 def _distinct_columns(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
