@@ -112,6 +112,7 @@ SITE = {
     "design_ambient_c": "design dry bulb, °C (default: the climate's 0.4 % design condition)",
     "design_wet_bulb_c": "design wet bulb, °C (default: the climate's coincident wet bulb)",
     "air_heat_rejection": "heat-rejection chain for the residual air heat of liquid-cooled halls",
+    "uncertainty": "`{spreads: {input: spread}, widths: {...}}` over the evidence-tag defaults of `solvers.uncertainty`",
     "heat_rejection": "per cooling technology the heat-rejection chain (`heat_rejection_<cooling>: [...]` in files)",
 }
 """Site attributes the twin's models read (any other key is kept as a free attribute)."""

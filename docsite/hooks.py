@@ -61,6 +61,7 @@ def api_page(title: str, objects: list[str]) -> str:
 INCLUDED = {
     "blueprints/README.md": "guide/blueprints.md",
     "twin/data/README.md": "reference/catalog.md",
+    "twin/data/weather/README.md": "reference/weather.md",
     "benchmarks/RESULTS.md": "results/benchmarks.md",
     "tests/validation/README.md": "results/published-figures.md",
 }
@@ -79,7 +80,7 @@ NAV = [
     {"Home": "index.md"},
     {"User guide": ["getting-started.md", "concepts.md", "guide/blueprints.md", "usd.md", "telemetry.md"]},
     {"Format reference": ["reference/blueprint.md", "reference/workloads.md", "reference/scenarios.md",
-                          "reference/catalog.md"]},
+                          "reference/catalog.md", "reference/weather.md"]},
     {"Command line": "reference/cli.md"},
     {"API reference": list(API)},
     {"Gallery": "gallery.md"},
