@@ -9,8 +9,11 @@ attributes besides `kind`) is kept verbatim for `twin:otherEdges`. Pure Python o
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain, repeat
+from operator import eq
 from typing import TYPE_CHECKING, Any
 
 from twin.graph import CONTAINS_PARENT
@@ -60,6 +63,8 @@ def build(facility: Facility) -> Ports:
                 else:
                     out.other_edges.append([u, v, dict(succ[u][v])])
             continue
+        if kind == "heat":
+            pairs = _rack_heat(facility, pairs, rack_heat)
         for u, v in pairs:
             attrs = succ[u][v]
             ku, kv = nodes[u].get("kind"), nodes[v].get("kind")
@@ -75,20 +80,52 @@ def build(facility: Facility) -> Ports:
                 out.ports.setdefault(v, {})[target.name] = target
                 out.links.setdefault((u, link.source.name), []).append((v, target.name))
             elif ku == "rack":
-                by_link = rack_heat.get(u)
-                if by_link is None:
-                    by_link = rack_heat[u] = {}
-                targets = by_link.get(link)
-                if targets is None:
-                    by_link[link] = [v]
-                else:
-                    targets.append(v)
+                rack_heat.setdefault(u, {}).setdefault(link, []).append(v)
             else:
                 _add_link(out, link, u, v)
     _manifolds(out, rack_heat)
     for rack in facility.nodes_of("rack"):
         out.rack_links[rack] = (power_in.get(rack, 0), tuple(sorted(rack_heat.get(rack, {}), key=_by_name)))
     return out
+
+
+def _rack_heat(facility: Facility, pairs: list[tuple[str, str]], rack_heat: dict) -> list[tuple[str, str]]:
+    """Group the heat edges from racks to cooling units (most of a large graph's edges) into `rack_heat`
+    (rack -> link -> units) with array operations; returns the heat edges left for the per-edge loop."""
+    from itertools import repeat
+
+    import numpy as np
+
+    from twin.graph import DEVICE_KINDS
+    from twin.usd.schema import AIR, AIR_UNITS, TCS
+
+    g = facility.graph
+    scan = g.scan()
+    racks = [n for n, _ in scan.by_kind.get("rack", [])]
+    units = [(n, k) for k in DEVICE_KINDS for n, _ in scan.by_kind.get(k, [])]
+    if not racks or not units or not pairs:
+        return pairs
+    rack_pos = dict(zip(racks, range(len(racks))))
+    unit_pos = dict(zip((n for n, _ in units), range(len(units))))
+    us, vs = zip(*pairs)
+    r = np.fromiter(map(rack_pos.get, us, repeat(-1)), dtype=np.int64, count=len(us))
+    d = np.fromiter(map(unit_pos.get, vs, repeat(-1)), dtype=np.int64, count=len(vs))
+    plain = np.fromiter(map(len, map(dict.__getitem__, map(g._succ.__getitem__, us), vs)), dtype=np.int64,
+                        count=len(us)) == 1
+    sel = (r >= 0) & (d >= 0) & plain
+    if not sel.any():
+        return pairs
+    air = np.array([k in AIR_UNITS for _, k in units])
+    rs, ds = r[sel], d[sel]
+    la = air[ds]
+    order = np.lexsort((np.flatnonzero(sel), la, rs))  # by rack, then link, keeping edge order within
+    rs, ds, la = rs[order], ds[order], la[order]
+    cut = np.flatnonzero((np.diff(rs) != 0) | (np.diff(la) != 0)) + 1
+    names = [n for n, _ in units]
+    for part_r, part_d, part_a in zip(np.split(rs, cut), np.split(ds, cut), np.split(la, cut)):
+        link = AIR if part_a[0] else TCS
+        rack_heat.setdefault(racks[part_r[0]], {})[link] = [names[i] for i in part_d.tolist()]
+    return [pairs[i] for i in np.flatnonzero(~sel).tolist()]
 
 
 def _gpus(facility: Facility, out: Ports) -> set[str]:
@@ -101,21 +138,15 @@ def _gpus(facility: Facility, out: Ports) -> set[str]:
     g = facility.graph
     scan = g.scan()
     nodes = g._node  # the raw dict: these loops run once per GPU (~400k at 1 GW)
-    kids: dict[str, list[str]] = {}
-    for gpu, rack in scan.gpu_rack.items():
-        own = kids.get(rack)
-        if own is None:
-            kids[rack] = [gpu]
-        else:
-            own.append(gpu)
-    for rack in facility.nodes_of("rack"):
-        own = kids.get(rack, [])
-        expected = gpu_ids(rack, len(own))
-        canonical = (own == expected or set(own) == set(expected)) and all(len(nodes[k]) == 1 for k in own)
-        out.gpus[rack] = len(own) if canonical else 0
-        if not canonical:
-            out.other_nodes += [[k, dict(nodes[k])] for k in own]
-            out.other_edges += [[rack, k, dict(g._succ[rack][k])] for k in own]
+    counts = Counter(scan.gpu_rack.values())
+    racks = facility.nodes_of("rack")
+    expected = list(chain.from_iterable(gpu_ids(rack, counts[rack]) for rack in racks if rack in counts))
+    bare = sum(map(len, map(nodes.__getitem__, scan.gpu_rack))) == len(scan.gpu_rack)  # no GPU has own attributes
+    owners = chain.from_iterable(repeat(rack, counts[rack]) for rack in racks if rack in counts)
+    if bare and len(expected) == len(scan.gpu_rack) and all(map(eq, map(scan.gpu_rack.get, expected), owners)):
+        out.gpus.update((rack, counts.get(rack, 0)) for rack in racks)  # every rack's GPUs as populate makes them
+    else:
+        _gpus_one_by_one(facility, out, bare)
     carried = {SITE} if SITE in nodes and nodes[SITE].get("kind") == "site" else set()
     for kind, pairs in scan.by_kind.items():
         if kind in DEVICE_KINDS or kind in ("hall", "row", "rack"):
@@ -126,6 +157,24 @@ def _gpus(facility: Facility, out: Ports) -> set[str]:
     if len(gpus) != len(scan.gpu_rack):  # GPUs in no rack
         out.other_nodes += [[n, dict(d)] for n, d in gpus if n not in scan.gpu_rack]
     return carried
+
+
+def _gpus_one_by_one(facility: Facility, out: Ports, bare: bool) -> None:
+    from twin.facility import gpu_ids
+
+    g = facility.graph
+    nodes = g._node
+    kids: dict[str, list[str]] = {}
+    for gpu, rack in g.scan().gpu_rack.items():
+        kids.setdefault(rack, []).append(gpu)
+    for rack in facility.nodes_of("rack"):
+        own = kids.get(rack, [])
+        expected = gpu_ids(rack, len(own))
+        canonical = (own == expected or set(own) == set(expected)) and (bare or all(len(nodes[k]) == 1 for k in own))
+        out.gpus[rack] = len(own) if canonical else 0
+        if not canonical:
+            out.other_nodes += [[k, dict(nodes[k])] for k in own]
+            out.other_edges += [[rack, k, dict(g._succ[rack][k])] for k in own]
 
 
 def _by_name(link: Link) -> str:
