@@ -61,7 +61,7 @@ def commands(folder: Path) -> dict[str, list[str]]:
         "sweep": ["sweep", "parametric", "-p", "grid_mw=5,10", "--set", "verify=false", "--scheduler", "serial"],
         "compare": ["compare", "ai-datacenter-hall", "ai-factory-hall", "--hours", "24", "--no-render", "--out",
                     str(folder / "cmp")],
-        "export": ["export", "ai-factory-hall", "--usd", str(folder / "site.usda")],
+        "export": ["export", "ai-factory-hall", "--usd", str(folder / "hall.usdc"), "--check"],
     })
     return runs
 

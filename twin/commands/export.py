@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Optional
 
@@ -38,11 +37,11 @@ def export(
             ds = xr.open_dataset(state)
         except (OSError, ValueError) as exc:
             raise TwinError(f"--state {state}: cannot read it as NetCDF ({exc})") from None
-    start = time.perf_counter()
     with console.status(f"writing {usd}"):
         path = export_usd(facility, usd, ds, color_by=color_by)
-    rows = {"file": str(path), "size, MB": path.stat().st_size / 1e6, "seconds": time.perf_counter() - start,
-            "racks": len(facility.nodes_of("rack")), "time samples": int(ds.sizes["time"]) if ds is not None else 0}
+    rows = {"file": str(path), "size, MB": path.stat().st_size / 1e6, "racks": len(facility.nodes_of("rack")),
+            "devices": sum(1 for _, k in facility.graph.nodes(data="kind") if k not in ("site", "hall", "row", "rack", "gpu")),
+            "time samples": int(ds.sizes["time"]) if ds is not None else 0}
     if check:
         from twin.usd.check import check as run_checks
 
