@@ -99,6 +99,67 @@ def dispatch(
     training: `Training(share, slowdown, deadline_h)` for a share of the racks. storage / generator: behind the
     meter; default the facility's battery and generator devices (`twin.onsite`).
     """
+    evs = read_events(events)
+    base = baseline(facility, hours, freq, weather=weather, start=start, prices=prices, demand=demand,
+                    workload=workload, training=training, storage=storage, generator=generator,
+                    demand_charge_usd_per_kw=demand_charge_usd_per_kw, caps=caps, switch_off=switch_off,
+                    deadlines=deadlines, cap_curve=cap_curve, time_limit=time_limit, progress=progress,
+                    label=" without events (baseline)" if evs else "")
+    if per_device is None:
+        per_device = base.data.n_steps * base.phys.n_devices <= 20_000_000
+    if not evs:
+        return base.result(per_device)
+    return base.under(evs, per_device, progress)
+
+
+@dataclass
+class Baseline:
+    """A facility prepared for dispatch (physics, classes, arrays) and dispatched without events; `under(events)`
+    re-dispatches it under grid events, warm-started, as often as needed (the flexibility report does)."""
+
+    facility: Facility
+    data: DispatchData
+    phys: SitePhysics
+    groups: Groups
+    info: ClassInfo
+    wx: Any
+    workload: tokens.Workload
+    solved: _Solved
+    time_limit: float
+    _plain: Dispatch | None = None
+
+    def result(self, per_device: bool = False) -> Dispatch:
+        """The dispatch without events."""
+        if per_device:
+            return _result(self.facility, self.data, self.phys, self.groups, self.info, self.solved, self.wx,
+                           self.workload, [], None, True)
+        if self._plain is None:
+            self._plain = _result(self.facility, self.data, self.phys, self.groups, self.info, self.solved, self.wx,
+                                  self.workload, [], None, False)
+        return self._plain
+
+    def under(self, events: Any, per_device: bool = False, progress: Callable[[str], None] | None = None) -> Dispatch:
+        """The dispatch under `events` (targets in % and costs against this baseline; decisions before the
+        earliest notice kept)."""
+        evs = read_events(events)
+        (progress or (lambda _msg: None))("dispatching with the events")
+        base = self.solved
+        ev_data = with_events(self.data, evs, base.grid_kw)
+        ev_data.pinned = base.values
+        ev_data.fixed_before = min(e.notice_step(self.data.time) for e in evs)
+        run = _solve(ev_data, self.phys, self.groups, self.info, self.time_limit, start=base.group_kw,
+                     slope=base.slope, sessions=base.sessions)
+        return _result(self.facility, ev_data, self.phys, self.groups, self.info, run, self.wx, self.workload, evs,
+                       self.result(), per_device)
+
+
+def baseline(facility: Facility, hours: int = 168, freq: str = "1h", *, weather: Any = None, start: str = "2025-01-01",
+             prices: Any = None, demand: Any = None, workload: tokens.Workload | None = None,
+             training: Training | dict | None = None, storage: Storage | None = None, generator: Generator | None = None,
+             demand_charge_usd_per_kw: float = 0.0, caps: bool = True, switch_off: bool = True,
+             deadlines: dict[str, float] | None = None, cap_curve: str = gpu.DEFAULT_CAP_CURVE, time_limit: float = 300.0,
+             progress: Callable[[str], None] | None = None, label: str = "") -> Baseline:
+    """Prepare `facility` for dispatch and dispatch it without events (arguments as `dispatch`)."""
     import twin.weather as weather_mod
     from twin.physics.topology import build as topology
 
@@ -122,21 +183,9 @@ def dispatch(
                                training=training, caps=caps, switch_off=switch_off, cap_curve=cap_curve,
                                deadlines=deadlines, storage=storage, generator=generator,
                                demand_charge_usd_per_kw=demand_charge_usd_per_kw)
-    evs = read_events(events)
-    say("dispatching" + (" without events (baseline)" if evs else ""))
-    base = _solve_horizon(data, phys, groups, info, time_limit)
-    if per_device is None:
-        per_device = time.size * phys.n_devices <= 20_000_000
-    if not evs:
-        return _result(facility, data, phys, groups, info, base, wx, workload, [], None, per_device)
-    baseline = _result(facility, data, phys, groups, info, base, wx, workload, [], None, False)
-    say("dispatching with the events")
-    ev_data = with_events(data, evs, base.grid_kw)
-    ev_data.pinned = base.values
-    ev_data.fixed_before = min(e.notice_step(time) for e in evs)
-    run = _solve_horizon(ev_data, phys, groups, info, time_limit, start=base.group_kw, slope=base.slope,
-                         session=base.session)
-    return _result(facility, ev_data, phys, groups, info, run, wx, workload, evs, baseline, per_device)
+    say("dispatching" + label)
+    solved = _solve(data, phys, groups, info, time_limit)
+    return Baseline(facility, data, phys, groups, info, wx, workload, solved, time_limit)
 
 
 def with_events(data: DispatchData, events: list[Event], baseline_kw: np.ndarray) -> DispatchData:
@@ -159,26 +208,25 @@ def with_events(data: DispatchData, events: list[Event], baseline_kw: np.ndarray
 
 @dataclass
 class _Solved:
-    x: np.ndarray | None
-    values: dict[str, np.ndarray]
+    values: dict[str, np.ndarray]  # per-step families (n, k)
     group_kw: np.ndarray           # (n, g)
     grid_kw: np.ndarray            # (n,) import the LP planned
     sim: dict[str, np.ndarray]     # engine outputs at the dispatched power
     model_kw: np.ndarray           # (n,) facility power the LP's line gave
     rounds: int
-    solution: Solution
+    solution: Solution             # HiGHS's last (one LP) or last window's solution
     timings: dict[str, float]
     slope: np.ndarray              # (n, g) the LP's grid kW per kW of group power
-    session: Session | None        # HiGHS holding the last problem (warm starts)
-    step_usd: np.ndarray           # (n,) the objective's part in each step's variables
-    objective: float               # USD: step_usd summed + the horizon's terms (demand charges)
+    sessions: list                 # HiGHS holding each window's last problem (warm starts)
+    objective: float               # USD: the committed steps' part of the objective + demand charges
 
 
 def _solve(data: DispatchData, phys: SitePhysics, groups: Groups, info: ClassInfo, time_limit: float,
-           start: np.ndarray | None = None, slope: np.ndarray | None = None, session: Session | None = None) -> _Solved:
+           start: np.ndarray | None = None, slope: np.ndarray | None = None, sessions: list | None = None) -> _Solved:
     """Solve with the twin's line through a reference dispatch, move the reference to the solution, repeat until
     the simulated facility power equals the planned one (within TOL_SHARE of the limit); then steps whose simulated
-    import is still above their limit get that excess taken off it for another round."""
+    import is still above their limit get that excess taken off it for another round. Each round is one LP, or for
+    horizons beyond ROLL_AFTER_H the rolling windows in turn; the engine runs once per round over the horizon."""
     import time as clock
 
     n = data.n_steps
@@ -189,6 +237,8 @@ def _solve(data: DispatchData, phys: SitePhysics, groups: Groups, info: ClassInf
     tol = max(TOL_SHARE * float(np.max(data.limit_kw)), 1e-3)
     margin = np.zeros(n)
     limit = data.limit_kw.copy()
+    rolled = float(np.sum(data.step_h)) > ROLL_AFTER_H
+    sessions = list(sessions) if sessions is not None else []
     prev = None
     for rounds in range(1, MAX_ROUNDS + 1):
         t0 = clock.perf_counter()
@@ -203,30 +253,12 @@ def _solve(data: DispatchData, phys: SitePhysics, groups: Groups, info: ClassInf
                 margin += np.maximum(excess, 0.0)      # the line is right; what is left over is the solver's tolerance
         data.offset_kw, data.slope = base, slope_g[:, info.group]
         data.limit_kw = limit - margin
-        t0 = clock.perf_counter()
-        lp = build(data)
-        if session is None:
-            session = Session(lp, time_limit=time_limit)
-        else:
-            session.update(lp)
-        t1 = clock.perf_counter()
-        sol = session.solve()
-        timings["build_s"] += t1 - t0
-        timings["solve_s"] += clock.perf_counter() - t1
-        if not sol.ok:
-            raise DispatchError(f"HiGHS ended with status {sol.status.value} on the dispatch LP ({lp.n_vars:,} variables, "
-                                f"{lp.n_rows:,} rows); raise time_limit={time_limit:g} or shorten the horizon")
-        values = {name: sol.x[f.start:f.stop].reshape(n, -1) if f.index.names[0] == "t" else sol.x[f.start:f.stop]
-                  for name, f in lp.var_families.items()}
+        values, objective, sol = (_windows if rolled else _one)(data, sessions, time_limit, timings)
         class_kw = _class_kw(data, values)
         group_kw = np.zeros((n, groups.count.size))
         np.add.at(group_kw.T, info.group, class_kw.T)
-        step_usd = np.zeros(n)
-        for (name, f), cost in zip(lp.var_families.items(), lp.cost):
-            if f.index.names[0] == "t":
-                step_usd += (cost * sol.x[f.start:f.stop]).reshape(n, -1).sum(axis=1)
-        prev = _Solved(sol.x, values, group_kw, values["grid"][:, 0], sim, base + (slope_g * group_kw).sum(axis=1),
-                       rounds, sol, timings, slope_g, session, step_usd, float(sol.objective))
+        prev = _Solved(values, group_kw, values["grid"][:, 0], sim, base + (slope_g * group_kw).sum(axis=1),
+                       rounds, sol, timings, slope_g, sessions, objective)
         ref = group_kw
     else:
         sim = phys.run(groups.rack_kw(prev.group_kw))
@@ -234,14 +266,45 @@ def _solve(data: DispatchData, phys: SitePhysics, groups: Groups, info: ClassInf
     return dataclasses.replace(prev, sim=sim, timings=timings)
 
 
-def _solve_horizon(data: DispatchData, phys: SitePhysics, groups: Groups, info: ClassInfo, time_limit: float,
-                   start: np.ndarray | None = None, slope: np.ndarray | None = None,
-                   session: Session | None = None) -> _Solved:
-    """One LP for horizons up to ROLL_AFTER_H, else rolling windows (see COMMIT_H) stitched into one result."""
+def _lp(data: DispatchData, sessions: list, k: int, time_limit: float, timings: dict) -> tuple[dict, np.ndarray, Solution]:
+    """Build and solve one LP in the k-th HiGHS session (warm from its last problem when the matrix is the same):
+    (per-step values, each step's part of the objective, the solution)."""
+    import time as clock
+
+    n = data.n_steps
+    t0 = clock.perf_counter()
+    lp = build(data)
+    if k < len(sessions):
+        try:
+            sessions[k].update(lp)
+        except ValueError:                          # another matrix (e.g. other cap levels): start afresh
+            sessions[k] = Session(lp, time_limit=time_limit)
+    else:
+        sessions.append(Session(lp, time_limit=time_limit))
+    t1 = clock.perf_counter()
+    sol = sessions[k].solve()
+    timings["build_s"] += t1 - t0
+    timings["solve_s"] += clock.perf_counter() - t1
+    if not sol.ok:
+        raise DispatchError(f"HiGHS ended with status {sol.status.value} on the dispatch LP ({lp.n_vars:,} variables, "
+                            f"{lp.n_rows:,} rows); raise time_limit={time_limit:g} or shorten the horizon")
+    values, step_usd = {}, np.zeros(n)
+    for (name, f), cost in zip(lp.var_families.items(), lp.cost):
+        if f.index.names[0] == "t":
+            values[name] = sol.x[f.start:f.stop].reshape(n, -1)
+            step_usd += (cost * sol.x[f.start:f.stop]).reshape(n, -1).sum(axis=1)
+    return values, step_usd, sol
+
+
+def _one(data: DispatchData, sessions: list, time_limit: float, timings: dict) -> tuple[dict, float, Solution]:
+    values, _, sol = _lp(data, sessions, 0, time_limit, timings)
+    return values, float(sol.objective), sol
+
+
+def _windows(data: DispatchData, sessions: list, time_limit: float, timings: dict) -> tuple[dict, float, Solution]:
+    """The horizon in rolling windows (see COMMIT_H): each window's first COMMIT_H hours are kept, and its battery
+    charge, generator output, backlog and monthly peaks start the next."""
     hours = np.cumsum(data.step_h)
-    if hours[-1] <= ROLL_AFTER_H:
-        return _solve(data, phys, groups, info, time_limit, start, slope, session)
-    slope = secant_slopes(phys, groups) if slope is None else slope
     n = data.n_steps
     look = max(LOOKAHEAD_H, float(np.max(data.deadline_h, initial=0.0)))
     cuts = np.searchsorted(hours, np.arange(COMMIT_H, hours[-1], COMMIT_H) + 1e-9, side="right")
@@ -250,27 +313,26 @@ def _solve_horizon(data: DispatchData, phys: SitePhysics, groups: Groups, info: 
     full = dataclasses.replace(data, horizon_window=data.window())
     peaks: dict[int, float] = {}
     carry: dict[str, Any] = {"soc": data.storage.soc_start * data.storage.energy_kwh, "backlog": None, "gen": None}
-    parts: list[_Solved] = []
+    parts, usd = [], 0.0
     per_rack_h = data.tier_rate() * data.unit_per_h()
     deferred = np.flatnonzero(data.deadline_h > 0)
-    for a, b in zip(bounds[:-1], bounds[1:]):
+    for w, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
         c = int(np.searchsorted(hours, hours[b - 1] + look + 1e-9, side="right")) if b < n else n
-        sub = _slice(full, slice(a, c), months, peaks, carry)
-        sub_phys = dataclasses.replace(phys, dry_bulb_c=phys.dry_bulb_c[a:c], wet_bulb_c=phys.wet_bulb_c[a:c])
-        sub_groups = dataclasses.replace(groups, lim_cap_kw=groups.lim_cap_kw[a:c])
-        got = _cut(_solve(sub, sub_phys, sub_groups, info, time_limit, None if start is None else start[a:c],
-                          slope[a:c]), b - a)
+        values, step_usd, sol = _lp(_slice(full, slice(a, c), months, peaks, carry), sessions, w, time_limit, timings)
+        got = {name: v[:b - a] for name, v in values.items()}
         parts.append(got)
-        if "soc" in got.values:
-            carry["soc"] = float(got.values["soc"][-1, 0])
-        if "gen" in got.values:
-            carry["gen"] = float(got.values["gen"][-1, 0])
+        usd += float(step_usd[:b - a].sum())
+        if "soc" in got:
+            carry["soc"] = float(got["soc"][-1, 0])
+        if "gen" in got:
+            carry["gen"] = float(got["gen"][-1, 0])
         if deferred.size:
             carry["backlog"] = np.zeros(len(data.tiers))
-            carry["backlog"][deferred] = got.values["backlog"][-1] * per_rack_h[deferred]
+            carry["backlog"][deferred] = got["backlog"][-1] * per_rack_h[deferred]
         for m in np.unique(months[a:b]):
-            peaks[int(m)] = max(peaks.get(int(m), 0.0), float(got.grid_kw[months[a:b] == m].max()))
-    return _join(parts, -data.demand_charge_usd_per_kw * sum(peaks.values()), slope)
+            peaks[int(m)] = max(peaks.get(int(m), 0.0), float(got["grid"][months[a:b] == m, 0].max()))
+    joined = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+    return joined, usd - data.demand_charge_usd_per_kw * sum(peaks.values()), sol
 
 
 def _slice(data: DispatchData, sl: slice, months: np.ndarray, peaks: dict[int, float], carry: dict[str, Any]) -> DispatchData:
@@ -289,26 +351,6 @@ def _slice(data: DispatchData, sl: slice, months: np.ndarray, peaks: dict[int, f
         sub.pinned = {k: v[sl] for k, v in data.pinned.items()}
         sub.fixed_before = int(np.clip(data.fixed_before - sl.start, 0, sl.stop - sl.start))
     return sub
-
-
-def _cut(s: _Solved, k: int) -> _Solved:
-    """The first k steps of a window's result (its per-step series and their part of the objective)."""
-    values = {name: v[:k] for name, v in s.values.items() if v.ndim == 2}
-    return dataclasses.replace(s, x=None, values=values, group_kw=s.group_kw[:k], grid_kw=s.grid_kw[:k],
-                               sim={name: v[:k] for name, v in s.sim.items()}, model_kw=s.model_kw[:k],
-                               step_usd=s.step_usd[:k], session=None)
-
-
-def _join(parts: list[_Solved], horizon_usd: float, slope: np.ndarray) -> _Solved:
-    """Rolling windows' committed steps as one result; its objective is theirs plus the horizon's terms."""
-    cat = (lambda get: np.concatenate([get(p) for p in parts]))
-    step_usd = cat(lambda p: p.step_usd)
-    return dataclasses.replace(
-        parts[0], values={name: cat(lambda p: p.values[name]) for name in parts[0].values},
-        group_kw=cat(lambda p: p.group_kw), grid_kw=cat(lambda p: p.grid_kw), model_kw=cat(lambda p: p.model_kw),
-        sim={k: cat(lambda p: p.sim[k]) for k in parts[0].sim}, rounds=max(p.rounds for p in parts),
-        timings={k: sum(p.timings[k] for p in parts) for k in parts[0].timings}, step_usd=step_usd, slope=slope,
-        objective=float(step_usd.sum()) + horizon_usd)
 
 
 def _class_kw(data: DispatchData, values: dict[str, np.ndarray]) -> np.ndarray:
@@ -344,4 +386,4 @@ def _result(facility, data, phys, groups, info, solved: _Solved, wx, workload, e
     return Dispatch(ds, k, text, check, events, baseline, solved.solution.status)
 
 
-__all__ = ["dispatch", "Dispatch", "DispatchError", "with_events", "Training", "Storage", "Generator", "TRAINING", "MTOK"]
+__all__ = ["dispatch", "baseline", "Baseline", "Dispatch", "DispatchError", "with_events", "Training", "Storage", "Generator", "TRAINING", "MTOK"]

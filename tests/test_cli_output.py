@@ -110,7 +110,7 @@ def tables(doc) -> dict[str, pd.DataFrame]:
 
 HELP = ("", "validate", "show", "catalog", "blueprints", "optimize", "simulate", "render", "sweep", "place",
         "contingency", "compare", "export", "dispatch", "replay", "calibrate", "telemetry", "telemetry import",
-        "telemetry trace", "swings")
+        "telemetry trace", "swings", "flex")
 
 
 def command_names() -> list[str]:

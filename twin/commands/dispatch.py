@@ -31,7 +31,7 @@ def dispatch(
     freq: str = typer.Option("1h", "--freq", help="Step, e.g. 1h, 15min, 5min."),
     start: str = typer.Option("2025-01-01", "--start", help="First step (ISO date or time)."),
     prices: Optional[str] = typer.Option(None, "--prices", help="Energy price: USD/MWh, or a CSV with time, price_usd_per_mwh."),
-    events: Optional[Path] = typer.Option(None, "--events", help="Grid events (YAML/JSON): start, duration_h, target_mw | reduce_mw | reduce_pct, notice_h, payment_usd_per_mwh."),
+    events: Optional[Path] = typer.Option(None, "--events", help="Grid events (YAML/JSON): start, duration_h, target_mw | reduce_mw | reduce_pct, notice_h, payment_usd_per_mwh; or OpenADR 3 event messages (IMPORT_CAPACITY_LIMIT intervals)."),
     training: float = typer.Option(0.0, "--training", help="Share of the racks running synchronous training (0..1)."),
     slowdown: float = typer.Option(0.1, "--slowdown", help="Training may average 1/(1+slowdown) of full speed."),
     demand_charge: float = typer.Option(0.0, "--demand-charge", help="USD per kW of each month's peak import."),
