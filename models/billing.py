@@ -77,14 +77,16 @@ def rack_usd_per_hour(catalog: Catalog, options: Sequence[tuple[str, int, float]
     return out
 
 
-def billed_usd_per_hour(catalog: Catalog, site: dict, options: list, tokens: list, token_usd: list) -> list:
-    """Revenue per rack-hour (option x tier) under the site's billing: the token prices unchanged for
-    `tokens`; for `gpu_hours`, every tier a rack can serve pays the rack's GPU-hour price."""
+def billed_usd_per_hour(catalog: Catalog, site: dict, options: list, tokens: list, token_usd: list,
+                        cap_curve: str | None = None) -> list:
+    """Revenue per rack-hour at list prices (option x tier) under the site's billing: the token prices
+    unchanged for `tokens`; for `gpu_hours`, every tier a rack can serve pays the rack's GPU-hour price."""
     if check_billing(site.get("billing")) == "tokens" or not options:
         return token_usd
     from twin.physics import gpu
 
-    factors = [float(gpu.cap_factor(catalog, cap, catalog.system(s).gpu_tdp_w)) for s, _, cap in options]
+    curve = cap_curve or gpu.DEFAULT_CAP_CURVE
+    factors = [float(gpu.cap_factor(catalog, cap, catalog.system(s).gpu_tdp_w, curve)) for s, _, cap in options]
     per_rack = rack_usd_per_hour(catalog, options, factors)
     return [[per_rack[i] if t > 0 else 0.0 for t in row] for i, row in enumerate(tokens)]
 

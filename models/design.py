@@ -10,23 +10,27 @@ Variables (integer unless noted):
 Options a hall class cannot take (cooling limit, incompatible system, floor loading) get no variable.
 Rows: one cooling per hall, rack positions, serving <= built, tier demand and commitments, grid power at
 the design ambient (IT x (1 + chain losses) + cooling + aux), plant sizing, capex budget.
-Objectives: 'tokens' (tokens/s), 'revenue' (USD/year), 'tokens-per-dollar' (Dinkelbach step:
-tokens/year - lam x USD/year with USD/year = capex / amortization + electricity).
+  sold[t, h, k]    tokens/s of tier t sold in hour h of the day on segment k of its demand curve (continuous)
+Objectives: 'profit' (USD/year: market revenue - capital recovery and O&M per asset class - energy;
+`models.economics`), 'revenue' (USD/year from the same market), 'tokens' (tokens/s, GPUs split over tiers
+by the workload's tier mix, equal shares when none is given), 'tokens-per-dollar' (Dinkelbach step:
+tokens/year - lam x the same yearly cost). A tier mix given with the workload binds every objective.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from models.design_data import AMORTIZATION_YEARS, HOURS_PER_YEAR, DesignData
+from models import economics
+from models.design_data import HOURS_PER_YEAR, DesignData
 from models.linear import INF, LinearProblem
 
-OBJECTIVES = ("tokens", "revenue", "tokens-per-dollar")
+OBJECTIVES = ("profit", "revenue", "tokens", "tokens-per-dollar")
 ELASTIC_ROWS = ("grid", "budget", "commitment")
 """Rows that get a slack in the elastic model used to explain infeasibility."""
 
 
-def build(data: DesignData, objective: str = "revenue", *, lam: float = 0.0, elastic: tuple[str, ...] = ()) -> LinearProblem:
+def build(data: DesignData, objective: str = "profit", *, lam: float = 0.0, elastic: tuple[str, ...] = ()) -> LinearProblem:
     """Assemble the design problem from arrays (one vectorized block per variable and row family).
 
     `elastic` names rows (of ELASTIC_ROWS) that get a penalized slack; the problem then minimizes slack.
@@ -47,7 +51,6 @@ def build(data: DesignData, objective: str = "revenue", *, lam: float = 0.0, ela
     ot_o = np.array([x[0] for x in ot], dtype=np.int64)
     ot_t = np.array([x[1] for x in ot], dtype=np.int64)
     tok = data.tokens[ot_o, ot_t]
-    usd_year = data.usd_per_hour[ot_o, ot_t] * HOURS_PER_YEAR
     kw_rack = data.overhead()[k_of, o_of, c_of]                           # grid kW per rack at design
     it_rack = data.rack_kw[o_of]
     heat_rack = it_rack                                                   # all IT power ends as heat
@@ -55,25 +58,31 @@ def build(data: DesignData, objective: str = "revenue", *, lam: float = 0.0, ela
     positions = np.array([h.positions for h in data.halls], dtype=float)
 
     capex_rack = data.capex_rack[o_of]
-    energy_year = kw_rack * HOURS_PER_YEAR * data.electricity_usd_per_kwh
+    money = not elastic and objective in ("profit", "revenue")
+    price = {"profit": 1.0, "revenue": 1.0, "tokens-per-dollar": lam}.get(objective, 0.0) if not elastic else 0.0
     if elastic:
         cost_serve, cost_racks = 0.0, 0.0
     elif objective == "tokens":
         cost_serve, cost_racks = tok, 0.0
-    elif objective == "revenue":
-        cost_serve, cost_racks = usd_year, 0.0
+    elif money:
+        cost_serve = economics.serve_revenue(data, ot_o, ot_t, tok)
+        cost_racks = -economics.rack_yearly_cost(data, o_of, kw_rack) if objective == "profit" else 0.0
     else:
         cost_serve = tok * 3600 * HOURS_PER_YEAR / 1e6
-        cost_racks = -lam * (capex_rack / AMORTIZATION_YEARS + energy_year)
+        cost_racks = -lam * economics.rack_yearly_cost(data, o_of, kw_rack)
 
     hv = lp.add_vars("halls", [(data.halls[k].name, data.coolings[c]) for k, c in kc], lb=0,
                      ub=n_halls[[k for k, _ in kc]], integer=True)
     rv = lp.add_vars("racks", [(data.halls[k].name, data.coolings[c], data.options[o]) for k, c, o in kco], lb=0,
                      ub=positions[k_of] * n_halls[k_of], integer=True, cost=cost_racks)
     sv = lp.add_vars("serve", [(data.options[o], data.tiers[t]) for o, t in ot], lb=0, integer=True, cost=cost_serve)
-    dollars = -lam / AMORTIZATION_YEARS if objective == "tokens-per-dollar" and not elastic else 0.0
-    pv = lp.add_vars("plant_it", [("it",)], lb=0, cost=dollars * data.power_capex_per_kw)
-    cv = lp.add_vars("plant_heat", [(c,) for c in data.coolings], lb=0, cost=dollars * data.cooling_capex_per_kw)
+    dollars = -price if objective in ("profit", "tokens-per-dollar") else 0.0
+    pv = lp.add_vars("plant_it", [("it",)], lb=0, cost=dollars * economics.plant_it_yearly_cost(data))
+    cv = lp.add_vars("plant_heat", [(c,) for c in data.coolings], lb=0,
+                     cost=dollars * economics.plant_heat_yearly_cost(data))
+    if money:
+        economics.add_sales(lp, data, sv, ot_o, ot_t, tok, 1.0)
+    _tier_mix(lp, data, objective if not elastic else "", sv, ot_o, ot_t)
 
     kc_index = {x: i for i, x in enumerate(kc)}
     hk = np.array([k for k, _ in kc])
@@ -122,7 +131,27 @@ def build(data: DesignData, objective: str = "revenue", *, lam: float = 0.0, ela
     return lp
 
 
-def design_model(data: DesignData, objective: str = "revenue", **kwargs):
+def _tier_mix(lp: LinearProblem, data: DesignData, objective: str, sv: np.ndarray, ot_o: np.ndarray,
+              ot_t: np.ndarray) -> None:
+    """Rows `tier_mix[t]`: GPUs serving tier t <= its share x all serving GPUs + one rack (integer slack).
+    The workload's tier mix binds every objective; `tokens` without one splits GPUs equally over the tiers
+    some option reaches (so it cannot pile every GPU onto the cheapest, slowest tier)."""
+    mix = data.tier_mix
+    if mix is None and objective == "tokens":
+        reach = sorted({data.tiers[j] for j in ot_t})
+        mix = {t: 1.0 / len(reach) for t in reach}
+    if not mix or not len(sv):
+        return
+    gpus = data.gpus[ot_o]
+    share = np.array([mix.get(t, 0.0) for t in data.tiers])
+    nt = len(data.tiers)
+    rows = np.concatenate([ot_t, np.repeat(np.arange(nt), len(sv))])
+    cols = np.concatenate([sv, np.tile(sv, nt)])
+    vals = np.concatenate([gpus, -np.repeat(share, len(sv)) * np.tile(gpus, nt)])
+    lp.add_rows("tier_mix", [(t,) for t in data.tiers], rows=rows, cols=cols, vals=vals, ub=float(data.gpus.max()))
+
+
+def design_model(data: DesignData, objective: str = "profit", **kwargs):
     """The design problem as a Pyomo ConcreteModel (one Var/Constraint component per family)."""
     from models.linear import to_pyomo
 

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from twin.errors import BlueprintError, InfeasibleDesign, did_you_mean
+from models.evidence import admits, check_policy, option_evidence
+from twin.errors import BlueprintError, InfeasibleDesign
 from twin.graph import DEVICE_KINDS
 
 if TYPE_CHECKING:
@@ -78,6 +79,15 @@ class DesignData:
     rejection: dict[str, tuple[str, ...]] = field(default_factory=dict)
     workload: Any = None
     correction_kw: float = 0.0   # what the simulator found beyond the linear model (fixed-point correction)
+    market: Any = None                           # twin.economics.Market the site sells into
+    finance: Any = None                          # twin.economics.Finance: WACC, lives, O&M, electricity
+    billing: str = "tokens"                      # `tokens` or `gpu_hours`
+    evidence: list[str] = field(default_factory=list)     # (option,) measured | derived | vendor_claim
+    evidence_policy: str = "measured"
+    idle_fraction: np.ndarray | None = None      # (option,) rack power at idle / at full load
+    list_usd_per_mtok: np.ndarray | None = None  # (tier,) list price of the workload's input/output blend
+    tier_mix: dict[str, float] | None = None     # share of GPUs per tier the design must keep (None: free)
+    cap_curve: str = "measured_default"          # catalog power-cap curve the options' throughput follows
 
     def overhead(self) -> np.ndarray:
         """(hall class, option, cooling) grid kW per rack at design: IT x (1 + chain) + cooling."""
@@ -93,6 +103,10 @@ def design_data(
     cap_levels: Sequence[float] | None = None,
     systems: Sequence[str] | None = None,
     workload: Any = None,
+    evidence: str | None = None,
+    cap_curve: str | None = None,
+    market: Any = None,
+    finance: Any = None,
 ) -> DesignData:
     """Collect options and coefficients for a facility; domain errors say what is missing and how to fix it."""
     from twin import weather
@@ -120,13 +134,20 @@ def design_data(
     halls = _hall_classes(facility)
     coolings = sorted({c for h in halls for c in h.coolings})
     tiers = list(cat.tiers)
-    system_ids = list(systems or site.get("systems") or cat.systems)
+    system_ids = list(systems or named_systems(facility) or cat.systems)
     for s in system_ids:
         cat.system(s)
+    policy = check_policy(evidence if evidence is not None else site.get("evidence"))
+    labels = {s: option_evidence(cat, s, workload) for s in system_ids}
+    if not any(admits(policy, lab) for lab in labels.values()):
+        raise InfeasibleDesign(f"every system the site names ({', '.join(f'{s}: {lab}' for s, lab in labels.items())}) rests "
+                               "on derived or vendor-claim throughput; pass evidence='claims' (--evidence claims) to use "
+                               "them, or name systems with measured curves (systems=, --systems)")
     levels = tuple(cap_levels or site.get("cap_levels") or CAP_LEVELS) if power_caps else (1.0,)
-    curve = cat.power_cap_curve(gpu.DEFAULT_CAP_CURVE)
-    options, rack_kw, gpus, capex, tok, usd, floor = [], [], [], [], [], [], []
-    for s in system_ids:
+    curve_id = cap_curve or site.get("cap_curve") or gpu.DEFAULT_CAP_CURVE
+    curve = cat.power_cap_curve(curve_id)
+    options, rack_kw, gpus, capex, tok, usd, floor, idle = [], [], [], [], [], [], [], []
+    for s in (s for s in system_ids if admits(policy, labels[s])):
         spec = cat.system(s)
         rates = []
         for t in tiers:
@@ -143,9 +164,10 @@ def design_data(
                     continue
                 cap = spec.gpu_tdp_w * level
                 g = int(spec.gpus_per_rack(n))
-                factor = float(gpu.cap_factor(cat, cap, spec.gpu_tdp_w))
+                factor = float(curve.factor(level))
                 options.append((s, int(n), float(cap)))
                 rack_kw.append(float(gpu.rack_power_kw(spec, n, cap, 1.0)))
+                idle.append(float(gpu.rack_power_kw(spec, n, cap, 0.0)) / rack_kw[-1])
                 gpus.append(g)
                 capex.append(g * spec.capex_usd_per_gpu)
                 floor.append(spec.rack_weight_kg / (spec.rack_width_m * spec.rack_depth_m))
@@ -176,14 +198,15 @@ def design_data(
         raise InfeasibleDesign(f"no system among {sorted({o[0] for o in options})} can be cooled by the halls' cooling "
                                f"choices {coolings}; allow another cooling technology (hall cooling_options)")
     cool_capex = np.array([_cooling_capex(cat, c, rejection[c]) for c in coolings])
-    from models.billing import billed_usd_per_hour
-    usd = billed_usd_per_hour(cat, site, options, tok, usd)   # site `billing`: tokens (default) or gpu_hours
-    market = site.get("market") or {}
-    demand = np.array([_market(market, t, "demand_tokens_per_s", float("inf")) for t in tiers])
-    commit = np.array([_market(market, t, "commit_tokens_per_s", 0.0) for t in tiers])
-    for t, unknown in ((t, t not in cat.tiers) for t in market):
-        if unknown:
-            raise InfeasibleDesign(f"site.market names tier {t!r}, which the catalog lacks; {did_you_mean(t, cat.tiers)}")
+    from models.billing import billed_usd_per_hour, check_billing
+    from twin.economics import finance_for, market_for
+
+    usd = billed_usd_per_hour(cat, site, options, tok, usd, curve_id)   # site `billing`: tokens (default) or gpu_hours
+    market = market if market is not None else market_for(site, cat.tiers)
+    finance = finance if finance is not None else finance_for(site)
+    billing = check_billing(site.get("billing"))
+    demand = np.array([_saturation(market, t, float(limit_mw)) if billing == "tokens" else float("inf") for t in tiers])
+    commit = np.array([market.tier(t).commit_tokens_per_s for t in tiers])
     served = np.array(tok).max(axis=0)
     for j, t in enumerate(tiers):
         if commit[j] > 0 and served[j] <= 0:
@@ -198,8 +221,12 @@ def design_data(
         tokens=np.array(tok), usd_per_hour=np.array(usd), compatible=compatible, cooling_kw=cool_kw, liquid=liquid,
         water_l_per_kwh=water, cooling_capex_per_kw=cool_capex, power_capex_per_kw=_power_capex(cat, halls),
         demand=demand, commitment=commit, capex_budget=float(site.get("capex_budget_usd") or float("inf")),
-        electricity_usd_per_kwh=float(site.get("electricity_usd_per_kwh") or ELECTRICITY_USD_PER_KWH),
-        rejection=rejection, workload=workload,
+        electricity_usd_per_kwh=finance.electricity_usd_per_kwh, rejection=rejection, workload=workload,
+        market=market, finance=finance, billing=billing,
+        evidence=[labels[o[0]] for o in options], evidence_policy=policy, idle_fraction=np.array(idle),
+        list_usd_per_mtok=np.array([tokens.revenue_usd_per_mtok(cat, t, workload.osl / (workload.isl + workload.osl))
+                                    for t in tiers]),
+        tier_mix=dict(workload.tier_mix) if workload.tier_mix is not None else None, cap_curve=curve_id,
     )
 
 
@@ -289,7 +316,17 @@ def _power_capex(cat, halls: list[HallClass]) -> float:
     return sum(cat.equipment(model).capex_usd_per_kw * members / usable for model, members, usable in chain if model)
 
 
-def _market(market: dict, tier: str, key: str, default: float) -> float:
-    entry = market.get(tier) or {}
-    value = entry.get(key) if isinstance(entry, dict) else None
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
+def _saturation(market: Any, tier: str, grid_mw: float) -> float:
+    """Tokens/s beyond which a tier sells nothing more: peak demand x the demand curve's last point."""
+    m = market.tier(tier)
+    if m.sell_through is not None:
+        return float("inf")
+    return market.peak_demand(tier, grid_mw) * max(d for _, d in m.price_response)
+
+
+def named_systems(facility: Facility) -> list[str]:
+    """The systems a blueprint names: `site.systems` first, then its racks' systems (in order, no repeats)."""
+    racks = facility.table("rack")
+    own = list(facility.graph.graph.get("systems") or [])
+    built = [s for s in racks["system"].dropna()] if "system" in racks else []
+    return list(dict.fromkeys([*own, *built]))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from models.design import OBJECTIVES, build
-from models.design_data import AMORTIZATION_YEARS, HOURS_PER_YEAR, DesignData, design_data
+from models.design_data import HOURS_PER_YEAR, DesignData, design_data
 from solvers.apply import solved_facility
 from solvers.highs import Solution, Status, solve_pyomo
 from solvers.plan import Plan, decisions_dataset, kpis
@@ -31,7 +31,7 @@ VERIFY_MARGIN = 1.1
 
 def optimize(
     facility: Facility,
-    objective: str = "revenue",
+    objective: str = "profit",
     *,
     time_limit: float = 60.0,
     mip_gap: float = 1e-3,
@@ -42,8 +42,21 @@ def optimize(
     workload: Any = None,
     verify: bool = True,
     progress: Progress | None = None,
+    evidence: str | None = None,
+    cap_curve: str | None = None,
+    cap_levels: Sequence[float] | None = None,
+    market: Any = None,
+    finance: Any = None,
+    billing: str | None = None,
 ) -> Plan:
-    """Design the facility for `objective` ('revenue', 'tokens' or 'tokens-per-dollar') within its grid limit.
+    """Design the facility for `objective` ('profit', 'revenue', 'tokens' or 'tokens-per-dollar') within its
+    grid limit.
+
+    Every knob has a blueprint twin (site attribute of the same name; see blueprints/README.md):
+    systems (default: the blueprint's `site.systems` and racks), evidence ('measured' default or 'claims'),
+    cap_curve / cap_levels (catalog power-cap curve and cap fractions), market / finance
+    (`twin.economics.Market` / `Finance`, default the site's), billing ('tokens' or 'gpu_hours'), workload
+    (`twin.physics.tokens.Workload`; its `tier_mix` binds the design).
 
     With `verify`, the solved facility is simulated at the design ambient; if it draws more than the limit
     (the linear model's chain losses are a design-point surrogate), the surrogate's error is subtracted
@@ -53,7 +66,11 @@ def optimize(
     """
     if objective not in OBJECTIVES:
         raise TwinError(f"objective {objective!r} is not one of {list(OBJECTIVES)}; pick one of those")
-    data = design_data(facility, grid_mw=grid_mw, power_caps=power_caps, systems=systems, workload=workload)
+    if billing is not None:
+        facility = facility.copy()
+        facility.graph.graph["billing"] = billing
+    data = design_data(facility, grid_mw=grid_mw, power_caps=power_caps, systems=systems, workload=workload,
+                       evidence=evidence, cap_curve=cap_curve, cap_levels=cap_levels, market=market, finance=finance)
     if capex_budget_usd is not None:
         data.capex_budget = float(capex_budget_usd)
     if data.aux_kw >= data.grid_limit_kw:
@@ -83,7 +100,7 @@ def optimize(
                            f"{check['grid_mw']:.3f} MW against the {plan.kpis['grid_limit_mw']:g} MW limit")
 
 
-def pareto(facility: Facility, budgets: Sequence[float], *, objective: str = "revenue", **kwargs) -> list[Plan]:
+def pareto(facility: Facility, budgets: Sequence[float], *, objective: str = "profit", **kwargs) -> list[Plan]:
     """Revenue (or tokens) vs capex: one plan per capex budget (epsilon-constraint sweep)."""
     return [optimize(facility, objective, capex_budget_usd=b, **kwargs) for b in budgets]
 
@@ -97,7 +114,7 @@ def _solve(data: DesignData, objective: str, time_limit: float, mip_gap: float):
         lp = build(data, objective, lam=lam)
         sol = _checked(solve_pyomo(lp, time_limit=time_limit, mip_gap=mip_gap), data)
         k = kpis(data, lp.split(sol.x))
-        cost_year = k["capex_usd"] / AMORTIZATION_YEARS + k["facility_mw"] * 1000 * HOURS_PER_YEAR * data.electricity_usd_per_kwh
+        cost_year = k["capital_cost_usd_per_year"] + k["om_usd_per_year"] + k["energy_usd_per_year"]
         mtok_year = k["tokens_per_s"] * 3600 * HOURS_PER_YEAR / 1e6
         ratio = mtok_year / cost_year if cost_year > 0 else 0.0
         best = (sol, lp)
@@ -146,7 +163,7 @@ def _shortfall(data: DesignData, v: dict) -> str:
                      f"committed on tier {t!r}" for t, s in short)
 
 
-def cap_comparison(facility: Facility, objective: str = "revenue", **kwargs) -> dict[str, Plan]:
+def cap_comparison(facility: Facility, objective: str = "profit", **kwargs) -> dict[str, Plan]:
     """The same design with and without power caps, to show what caps are worth."""
     return {"caps": optimize(facility, objective, **kwargs),
             "no caps": optimize(facility, objective, power_caps=False, **kwargs)}

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from models.design_data import AMORTIZATION_YEARS, HOURS_PER_YEAR, DesignData
+from models.design_data import HOURS_PER_YEAR, DesignData
+from models.economics import economic_kpis
 from solvers.highs import Solution
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ class Plan:
             coords={"time": np.array(["2025-07-01T15:00"], dtype="datetime64[ns]")},
         )
         ds = simulate(self.facility, weather=weather, workload=self.data.workload, hours=1, utilization=1.0,
-                      per_rack=False, per_device=False)
+                      per_rack=False, per_device=False, cap_curve=self.data.cap_curve)
         grid_mw = float(ds["grid_power_kw"].max()) / 1000.0
         by_tier = {str(t): float(ds["tokens_per_s"].sel(tier=t).max()) for t in ds["tier"].values}
         tokens = sum(by_tier.values())
@@ -81,10 +82,12 @@ def kpis(data: DesignData, values: dict[str, dict[tuple, float]]) -> dict[str, A
     class_index = {h.name: k for k, h in enumerate(data.halls)}
     overhead = data.overhead()
     racks = it = grid = gpus = capex = water = 0.0
+    built: list[tuple[int, float, float]] = []
     for (k, c, o), n in values["racks"].items():
         if n < 0.5:
             continue
         i, j, kk = opt_index[o], cool_index[c], class_index[k]
+        built.append((i, round(n), float(overhead[kk, i, j])))
         racks += n
         it += n * data.rack_kw[i]
         grid += n * overhead[kk, i, j]
@@ -93,19 +96,21 @@ def kpis(data: DesignData, values: dict[str, dict[tuple, float]]) -> dict[str, A
         water += n * data.rack_kw[i] * data.water_l_per_kwh[i, j]
     tier_index = {t: j for j, t in enumerate(data.tiers)}
     by_tier = dict.fromkeys(data.tiers, 0.0)
-    revenue = 0.0
+    by_option_tier: dict[tuple[int, int], float] = {}
     for (o, t), n in values["serve"].items():
         if n < 0.5:
             continue
         i, j = opt_index[o], tier_index[t]
-        by_tier[t] += n * data.tokens[i, j]
-        revenue += n * data.usd_per_hour[i, j] * HOURS_PER_YEAR
-    plant_capex = sum(values["plant_it"].values()) * data.power_capex_per_kw + sum(
-        v * data.cooling_capex_per_kw[cool_index[c]] for (c,), v in values["plant_heat"].items())
-    capex += plant_capex
+        by_tier[t] += round(n) * data.tokens[i, j]
+        by_option_tier[(i, j)] = round(n)
+    plant_it = sum(values["plant_it"].values())
+    plant_heat = {c: v for (c,), v in values["plant_heat"].items()}
+    money = economic_kpis(data, built, by_tier, plant_it, plant_heat, *_evidence_shares(data, by_option_tier, by_tier))
+    revenue = money["market_revenue_usd_per_year"]
+    capex = money["total_capex_usd"]
     facility_kw = grid + data.aux_kw
     tokens = sum(by_tier.values())
-    cost_year = capex / AMORTIZATION_YEARS + facility_kw * HOURS_PER_YEAR * data.electricity_usd_per_kwh
+    cost_year = money["capital_cost_usd_per_year"] + money["om_usd_per_year"] + money["energy_usd_per_year"]
     mtok_year = tokens * 3600 * HOURS_PER_YEAR / 1e6
     out = {
         "tokens_per_s": tokens,
@@ -122,8 +127,27 @@ def kpis(data: DesignData, values: dict[str, dict[tuple, float]]) -> dict[str, A
         "wue_l_per_kwh": water / it if it else 0.0,
         "design_ambient_c": data.design_db_c,
         **{f"tokens_per_s[{t}]": v for t, v in by_tier.items()},
+        **money,
+        "evidence_policy": data.evidence_policy,
     }
     return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in out.items()}
+
+
+def _evidence_shares(data: DesignData, serve: dict[tuple[int, int], float],
+                     by_tier: dict[str, float]) -> tuple[dict[str, float], dict[str, float]]:
+    """Tokens/s and revenue at list prices per evidence label (measured, derived, vendor_claim) of the
+    serving racks (the shares the KPI table reports)."""
+    tokens: dict[str, float] = {}
+    usd: dict[str, float] = {}
+    for (i, j), n in serve.items():
+        label = data.evidence[i] if data.evidence else "measured"
+        rate = n * data.tokens[i, j]
+        tokens[label] = tokens.get(label, 0.0) + rate
+        usd[label] = usd.get(label, 0.0) + n * data.usd_per_hour[i, j]
+    for label in ("measured", "derived", "vendor_claim"):
+        tokens.setdefault(label, 0.0)
+        usd.setdefault(label, 0.0)
+    return tokens, usd
 
 
 def decisions_dataset(data: DesignData, values: dict[str, dict[tuple, float]]) -> xr.Dataset:
