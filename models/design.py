@@ -120,7 +120,7 @@ def build(data: DesignData, objective: str = "profit", *, lam: float = 0.0, elas
                 cols=np.concatenate([rv, cv]), vals=np.concatenate([heat_rack, -np.ones(nc)]), ub=0.0)
 
     budget_cols = [rv, pv, cv]
-    budget_vals = [capex_rack, [data.power_capex_per_kw], data.cooling_capex_per_kw]
+    budget_vals = [capex_rack, [economics.plant_it_capex(data)], data.cooling_capex_per_kw]
     if "budget" in elastic and np.isfinite(data.capex_budget):
         over_budget = lp.add_vars("over_budget", [("USD",)], lb=0, cost=1.0 / data.capex_budget)
         budget_cols.append(over_budget)
@@ -145,9 +145,9 @@ def _tier_mix(lp: LinearProblem, data: DesignData, objective: str, sv: np.ndarra
     gpus = data.gpus[ot_o]
     share = np.array([mix.get(t, 0.0) for t in data.tiers])
     nt = len(data.tiers)
-    rows = np.concatenate([ot_t, np.repeat(np.arange(nt), len(sv))])
-    cols = np.concatenate([sv, np.tile(sv, nt)])
-    vals = np.concatenate([gpus, -np.repeat(share, len(sv)) * np.tile(gpus, nt)])
+    coef = ((np.arange(nt)[:, None] == ot_t[None, :]) - share[:, None]) * gpus[None, :]       # (tier, serve column)
+    rows, cols = np.repeat(np.arange(nt), len(sv)), np.tile(sv, nt)
+    vals = coef.ravel()
     lp.add_rows("tier_mix", [(t,) for t in data.tiers], rows=rows, cols=cols, vals=vals, ub=float(data.gpus.max()))
 
 

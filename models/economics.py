@@ -49,6 +49,12 @@ def rack_yearly_cost(data: DesignData, o_of: np.ndarray, grid_kw: np.ndarray) ->
     return capital + energy
 
 
+def plant_it_capex(data: DesignData) -> float:
+    """USD of capex per kW of IT built: power chain plus building (classes a brownfield design keeps cost 0)."""
+    building = data.finance.classes["building"].capex_usd_per_kw_it if data_builds(data, "building") else 0.0
+    return (data.power_capex_per_kw if data_builds(data, "power") else 0.0) + building
+
+
 def plant_it_yearly_cost(data: DesignData) -> float:
     """USD/year per kW of IT the power chain and building are built for."""
     f = data.finance
@@ -211,5 +217,5 @@ def _salvage(data: DesignData, capex: dict[str, float]) -> float:
     return left / (1.0 + f.wacc) ** n
 
 
-__all__ = ["rack_yearly_cost", "plant_it_yearly_cost", "plant_heat_yearly_cost", "serve_revenue", "add_sales",
+__all__ = ["rack_yearly_cost", "plant_it_capex", "plant_it_yearly_cost", "plant_heat_yearly_cost", "serve_revenue", "add_sales",
            "curve_tiers", "economic_kpis", "tier_revenue", "tokens_sold", "load_factor", "mean_use", "HOURS_PER_YEAR"]

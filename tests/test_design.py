@@ -43,8 +43,48 @@ def tiny(grid_mw: float = 0.4, systems=("gb200_nvl72", "b200_hgx8"), caps=(1.0, 
     return f
 
 
+def yearly(f, asset_class: str) -> float:
+    """USD/year per USD of capex: r / (1 - (1 + r)^-n) + O&M share, written out here (not the model's helper)."""
+    r, n = f.wacc, f.classes[asset_class].life_years
+    return r / (1 - (1 + r) ** -n) + f.classes[asset_class].om_fraction
+
+
+def design_value(data, combo, tiers, objective: str) -> float | None:
+    """A candidate's objective evaluated from the data arrays, the market's hour-by-hour sales and the finance
+    formulas (None when it breaks the demand saturation or, for tokens, the equal tier split)."""
+    served = np.zeros(len(data.tiers))
+    gpus_on = np.zeros(len(data.tiers))
+    for i, t in zip(combo, tiers):
+        served[t] += data.tokens[i, t]
+        gpus_on[t] += data.gpus[i]
+    if np.any(served > data.demand + 1e-6):
+        return None
+    if objective == "tokens":
+        reach = data.tokens.max(axis=0) > 0
+        if np.any(gpus_on[reach] > gpus_on.sum() / reach.sum() + data.gpus.max() + 1e-9):
+            return None
+        return float(served.sum())
+    grid_mw = data.grid_limit_kw / 1000.0
+    revenue = sum(data.market.revenue_usd_per_year(t, served[j], grid_mw=grid_mw,
+                                                   list_usd_per_mtok=float(data.list_usd_per_mtok[j]))
+                  for j, t in enumerate(data.tiers))
+    if objective == "revenue":
+        return revenue
+    f = data.finance
+    use = data.market.daily_shape
+    mean_use = sum(use) / len(use)
+    it_kw = sum(data.rack_kw[i] for i in combo)
+    cost = sum(data.capex_rack[i] * yearly(f, "gpus") for i in combo)
+    cost += sum(data.overhead()[0, i, 0] * (data.idle_fraction[i] + (1 - data.idle_fraction[i]) * mean_use)
+                for i in combo) * HOURS_PER_YEAR * f.electricity_usd_per_kwh
+    cost += it_kw * (data.power_capex_per_kw * yearly(f, "power")
+                     + f.classes["building"].capex_usd_per_kw_it * yearly(f, "building"))
+    cost += it_kw * data.cooling_capex_per_kw[0] * yearly(f, "cooling")
+    return revenue - cost
+
+
 def brute_force(data, objective: str) -> float:
-    """Best objective over every multiset of <= POSITIONS racks and every tier for each rack, from the arrays."""
+    """Best objective over every multiset of <= POSITIONS racks and every tier for each rack."""
     j = 0
     options = [i for i in range(len(data.options)) if data.compatible[i, j]]
     overhead = data.overhead()[0, :, j]
@@ -54,23 +94,47 @@ def brute_force(data, objective: str) -> float:
             if sum(overhead[i] for i in combo) > data.grid_limit_kw - data.aux_kw + 1e-9:
                 continue
             for tiers in itertools.product(range(len(data.tiers)), repeat=n):
-                served = np.zeros(len(data.tiers))
-                value = 0.0
-                for i, t in zip(combo, tiers):
-                    served[t] += data.tokens[i, t]
-                    value += data.tokens[i, t] if objective == "tokens" else data.usd_per_hour[i, t] * HOURS_PER_YEAR
-                if np.all(served <= data.demand + 1e-6):
+                value = design_value(data, combo, tiers, objective)
+                if value is not None:
                     best = max(best, value)
     return best
 
 
-@pytest.mark.parametrize("objective", ["tokens", "revenue"])
+@pytest.mark.parametrize("objective", ["tokens", "revenue", "profit"])
 @pytest.mark.parametrize("grid_mw", [0.2, 0.45])
 def test_optimum_equals_brute_force(objective, grid_mw):
     market = {"standard": {"demand_tokens_per_s": 2.0e5}}
     data = design_data(tiny(grid_mw, market=market))
     sol = solve_direct(build(data, objective), mip_gap=1e-9)
     assert sol.objective == pytest.approx(brute_force(data, objective), rel=1e-7)
+
+
+@pytest.mark.parametrize("grid_mw", [0.2, 0.3, 0.45])
+def test_allowing_caps_never_lowers_profit(grid_mw):
+    """Brute force with and without the capped options: the capped optimum is never worse, and the
+    optimizer's profit equals the brute-force one in both cases."""
+    best = {}
+    for caps in ((1.0,), (1.0, 0.8)):
+        data = design_data(tiny(grid_mw, caps=caps))
+        best[caps] = brute_force(data, "profit")
+        assert solve_direct(build(data, "profit"), mip_gap=1e-9).objective == pytest.approx(best[caps], rel=1e-7)
+    assert best[(1.0, 0.8)] >= best[(1.0,)] - 1e-6
+
+
+def test_gpus_bought_for_caps_are_paid_for():
+    """A capped GB200 rack costs its 72 GPUs' full price: 72 x 45,830 USD x (0.09 / (1 - 1.09^-5) + 0.03)
+    = 947,336 USD/year of capital and O&M, plus its energy, the same as the uncapped rack's capital."""
+    data = design_data(tiny(0.45))
+    lp = build(data, "profit")
+    fam = lp.var_families["racks"]
+    cost = lp.arrays()["cost"][fam.start:fam.stop]
+    for (k, c, (system, nodes, cap)), coef in zip(fam.index, cost):
+        if system != "gb200_nvl72":
+            continue
+        i = data.options.index((system, nodes, cap))
+        energy = data.overhead()[0, i, 0] * (data.idle_fraction[i] + (1 - data.idle_fraction[i]) * 0.8179166666666666) \
+            * 8760 * 0.08
+        assert -coef == pytest.approx(947_336.0 + energy, rel=1e-5)
 
 
 def test_pyomo_and_direct_highs_agree():
@@ -84,7 +148,7 @@ def test_pyomo_and_direct_highs_agree():
 
 @pytest.mark.parametrize("name", SMALL)
 def test_every_blueprint_plan_passes_the_independent_checker(name):
-    plan = solvers.optimize(blueprints.load(name), objective="revenue")
+    plan = solvers.optimize(blueprints.load(name))
     assert check_plan(plan) == []
     assert plan.kpis["simulated_grid_mw"] <= plan.kpis["grid_limit_mw"] * (1 + 1e-9)
     assert plan.kpis["facility_mw"] <= plan.kpis["grid_limit_mw"] + 1e-9
@@ -102,7 +166,7 @@ def test_a_higher_price_never_lowers_a_tier_allocation():
     served = []
     for factor in (1.0, 2.0, 4.0, 8.0):
         scaled = design_data(tiny(0.45, market={"standard": {"demand_tokens_per_s": 1.5e5}}))
-        scaled.usd_per_hour[:, j] = data.usd_per_hour[:, j] * factor
+        scaled.list_usd_per_mtok[j] = data.list_usd_per_mtok[j] * factor
         lp = build(scaled, "revenue")
         sol = solve_direct(lp, mip_gap=1e-9)
         served.append(sum(v for (o, t), v in lp.split(sol.x)["serve"].items() if t == "premium"))
@@ -170,10 +234,11 @@ def test_cli_bad_mw_is_one_message():
 
 def test_floor_loading_rules_out_heavy_racks():
     site = blueprints.load("ai-factory-hall")
-    free = solvers.optimize(site, "tokens", verify=False)
+    every = list(site.catalog.systems)
+    free = solvers.optimize(site, "tokens", verify=False, systems=every, evidence="claims")
     assert "rubin_ultra_nvl576" in set(free.facility.table("rack")["system"].dropna())
     site.graph.nodes["hall-a"]["max_floor_kg_m2"] = 2000.0      # Rubin Ultra: 3,000 kg on 0.72 m2
-    plan = solvers.optimize(site, "tokens")
+    plan = solvers.optimize(site, "tokens", systems=every, evidence="claims")
     built = set(plan.facility.table("rack")["system"].dropna())
     assert "rubin_ultra_nvl576" not in built and built
     assert check_plan(plan) == []
@@ -188,7 +253,7 @@ def test_tokens_per_dollar_beats_the_other_objectives_on_its_own_measure():
 def test_pareto_revenue_grows_with_the_capex_budget():
     site = tiny(0.45)
     budgets = [2e6, 6e6, 2e7]
-    plans = solvers.pareto(site, budgets, verify=False)
+    plans = solvers.pareto(site, budgets, objective="revenue", verify=False)
     revenue = [p.kpis["revenue_usd_per_year"] for p in plans]
     assert revenue == sorted(revenue) and revenue[-1] > revenue[0]
     assert all(p.kpis["capex_usd"] <= b * (1 + 1e-9) for p, b in zip(plans, budgets))
