@@ -114,13 +114,18 @@ def build(data: DesignData, objective: str = "profit", *, lam: float = 0.0, elas
                 cols=np.concatenate(grid_cols), vals=np.concatenate(grid_vals),
                 ub=data.grid_limit_kw - data.aux_kw - data.correction_kw)
 
+    if data.device_rows:
+        from models.brownfield import add_device_rows
+
+        add_device_rows(lp, data, rv, k_of, c_of, o_of)
     lp.add_rows("plant_it_size", [("it",)], rows=np.zeros(len(kco) + 1, dtype=np.int64),
                 cols=np.concatenate([rv, pv]), vals=np.concatenate([it_rack, [-1.0]]), ub=0.0)
     lp.add_rows("plant_heat_size", [(c,) for c in data.coolings], rows=np.concatenate([c_of, np.arange(nc)]),
                 cols=np.concatenate([rv, cv]), vals=np.concatenate([heat_rack, -np.ones(nc)]), ub=0.0)
 
     budget_cols = [rv, pv, cv]
-    budget_vals = [capex_rack, [economics.plant_it_capex(data)], data.cooling_capex_per_kw]
+    budget_vals = [capex_rack, [economics.plant_it_capex(data)],
+                   data.cooling_capex_per_kw * economics.data_builds(data, "cooling")]
     if "budget" in elastic and np.isfinite(data.capex_budget):
         over_budget = lp.add_vars("over_budget", [("USD",)], lb=0, cost=1.0 / data.capex_budget)
         budget_cols.append(over_budget)
@@ -133,7 +138,7 @@ def build(data: DesignData, objective: str = "profit", *, lam: float = 0.0, elas
 
 def _tier_mix(lp: LinearProblem, data: DesignData, objective: str, sv: np.ndarray, ot_o: np.ndarray,
               ot_t: np.ndarray) -> None:
-    """Rows `tier_mix[t]`: GPUs serving tier t <= its share x all serving GPUs + one rack (integer slack).
+    """Rows `tier_mix[t]`: GPUs serving tier t = its share x all serving GPUs, within one rack (integer slack).
     The workload's tier mix binds every objective; `tokens` without one splits GPUs equally over the tiers
     some option reaches (so it cannot pile every GPU onto the cheapest, slowest tier)."""
     mix = data.tier_mix
@@ -148,7 +153,8 @@ def _tier_mix(lp: LinearProblem, data: DesignData, objective: str, sv: np.ndarra
     coef = ((np.arange(nt)[:, None] == ot_t[None, :]) - share[:, None]) * gpus[None, :]       # (tier, serve column)
     rows, cols = np.repeat(np.arange(nt), len(sv)), np.tile(sv, nt)
     vals = coef.ravel()
-    lp.add_rows("tier_mix", [(t,) for t in data.tiers], rows=rows, cols=cols, vals=vals, ub=float(data.gpus.max()))
+    slack = float(data.gpus.max())
+    lp.add_rows("tier_mix", [(t,) for t in data.tiers], rows=rows, cols=cols, vals=vals, lb=-slack, ub=slack)
 
 
 def design_model(data: DesignData, objective: str = "profit", **kwargs):

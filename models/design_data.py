@@ -88,6 +88,9 @@ class DesignData:
     list_usd_per_mtok: np.ndarray | None = None  # (tier,) list price of the workload's input/output blend
     tier_mix: dict[str, float] | None = None     # share of GPUs per tier the design must keep (None: free)
     cap_curve: str = "measured_default"          # catalog power-cap curve the options' throughput follows
+    keep_plant: bool = False                     # brownfield: existing power/cooling devices and ratings stay
+    units: dict[str, list[str]] | None = None    # keep_plant: hall class (unit) -> its rack positions
+    device_rows: list = field(default_factory=list)   # keep_plant: models.brownfield.DeviceRow per device group
 
     def overhead(self) -> np.ndarray:
         """(hall class, option, cooling) grid kW per rack at design: IT x (1 + chain) + cooling."""
@@ -107,6 +110,7 @@ def design_data(
     cap_curve: str | None = None,
     market: Any = None,
     finance: Any = None,
+    keep_plant: bool | None = None,
 ) -> DesignData:
     """Collect options and coefficients for a facility; domain errors say what is missing and how to fix it."""
     from twin import weather
@@ -131,7 +135,13 @@ def design_data(
             raise BlueprintError(f"site.workload: {exc}; use the fields of twin.physics.tokens.Workload "
                                  "(llm, precision, isl, osl, kind, tier_mix, params_b, mfu)") from None
 
-    halls = _hall_classes(facility)
+    keep = bool(site.get("keep_plant") if keep_plant is None else keep_plant)
+    if keep:
+        from models.brownfield import unit_classes
+
+        halls, units, rows = unit_classes(facility)
+    else:
+        halls, units, rows = _hall_classes(facility), None, []
     coolings = sorted({c for h in halls for c in h.coolings})
     tiers = list(cat.tiers)
     system_ids = list(systems or named_systems(facility) or cat.systems)
@@ -227,6 +237,7 @@ def design_data(
         list_usd_per_mtok=np.array([tokens.revenue_usd_per_mtok(cat, t, workload.osl / (workload.isl + workload.osl))
                                     for t in tiers]),
         tier_mix=dict(workload.tier_mix) if workload.tier_mix is not None else None, cap_curve=curve_id,
+        keep_plant=keep, units=units, device_rows=rows,
     )
 
 
@@ -243,12 +254,7 @@ def _hall_classes(facility: Facility) -> list[HallClass]:
     if racks.empty:
         raise InfeasibleDesign("the facility has no rack positions: add rows of racks (empty positions are fine)")
     cat = facility.catalog
-    members_of: dict[str, list[str]] = {}
-    for kind, pairs in facility.graph.by_kind().items():
-        if kind in DEVICE_KINDS:
-            for node, attrs in pairs:
-                if isinstance(attrs.get("group"), str):
-                    members_of.setdefault(attrs["group"], []).append(node)
+    members_of = device_groups(facility)
     groups: dict[tuple, list[str]] = {}
     chains: dict[tuple, list] = {}
     for hall, positions in racks.groupby("hall").size().items():
@@ -256,7 +262,7 @@ def _hall_classes(facility: Facility) -> list[HallClass]:
             halls.at[hall, "cooling_options"], list) else list(cat.cooling)
         for c in own:
             cat.cooling_tech(c)
-        chain = _chain(facility, racks.index[racks["hall"] == hall][0], members_of)
+        chain = hall_chain(facility, racks.index[racks["hall"] == hall][0], members_of)
         floor = halls.at[hall, "max_floor_kg_m2"] if "max_floor_kg_m2" in halls else None
         floor = float(floor) if isinstance(floor, (int, float)) and floor == floor else float("inf")
         key = (int(positions), tuple(sorted(own)), tuple(chain), floor)
@@ -272,7 +278,18 @@ def _hall_classes(facility: Facility) -> list[HallClass]:
     return out
 
 
-def _chain(facility: Facility, rack: str, members_of: dict[str, list[str]]) -> list[tuple[str | None, int, int]]:
+def device_groups(facility: Facility) -> dict[str, list[str]]:
+    """Redundancy group name -> its member devices."""
+    members_of: dict[str, list[str]] = {}
+    for kind, pairs in facility.graph.by_kind().items():
+        if kind in DEVICE_KINDS:
+            for node, attrs in pairs:
+                if isinstance(attrs.get("group"), str):
+                    members_of.setdefault(attrs["group"], []).append(node)
+    return members_of
+
+
+def hall_chain(facility: Facility, rack: str, members_of: dict[str, list[str]]) -> list[tuple[str | None, int, int]]:
     """The serial power chain above a rack: (model, group members, usable members) per level up to the grid."""
     from twin.physics.power_chain import equipment_for
     from twin.validation import parse_redundancy

@@ -15,6 +15,8 @@ import numpy as np
 from models.design import OBJECTIVES, build
 from models.design_data import HOURS_PER_YEAR, DesignData, design_data
 from solvers.apply import solved_facility
+from solvers.brownfield import kept_facility
+from solvers.changes import diff
 from solvers.highs import Solution, Status, solve_pyomo
 from solvers.plan import Plan, decisions_dataset, kpis
 from twin.errors import InfeasibleDesign, TwinError
@@ -48,6 +50,7 @@ def optimize(
     market: Any = None,
     finance: Any = None,
     billing: str | None = None,
+    keep_plant: bool | None = None,
 ) -> Plan:
     """Design the facility for `objective` ('profit', 'revenue', 'tokens' or 'tokens-per-dollar') within its
     grid limit.
@@ -56,7 +59,8 @@ def optimize(
     systems (default: the blueprint's `site.systems` and racks), evidence ('measured' default or 'claims'),
     cap_curve / cap_levels (catalog power-cap curve and cap fractions), market / finance
     (`twin.economics.Market` / `Finance`, default the site's), billing ('tokens' or 'gpu_hours'), workload
-    (`twin.physics.tokens.Workload`; its `tier_mix` binds the design).
+    (`twin.physics.tokens.Workload`; its `tier_mix` binds the design), keep_plant (brownfield: every
+    existing power and cooling device keeps its rating, as rows of the design model; `models.brownfield`).
 
     With `verify`, the solved facility is simulated at the design ambient; if it draws more than the limit
     (the linear model's chain losses are a design-point surrogate), the surrogate's error is subtracted
@@ -70,7 +74,8 @@ def optimize(
         facility = facility.copy()
         facility.graph.graph["billing"] = billing
     data = design_data(facility, grid_mw=grid_mw, power_caps=power_caps, systems=systems, workload=workload,
-                       evidence=evidence, cap_curve=cap_curve, cap_levels=cap_levels, market=market, finance=finance)
+                       evidence=evidence, cap_curve=cap_curve, cap_levels=cap_levels, market=market, finance=finance,
+                       keep_plant=keep_plant)
     if capex_budget_usd is not None:
         data.capex_budget = float(capex_budget_usd)
     if data.aux_kw >= data.grid_limit_kw:
@@ -80,8 +85,9 @@ def optimize(
     for round_ in range(VERIFY_ROUNDS if verify else 1):
         solution, lp = _solve(data, objective, time_limit, mip_gap)
         values = lp.split(solution.x)
-        plan = Plan(objective, kpis(data, values), decisions_dataset(data, values),
-                    solved_facility(facility, data, values), solution, data)
+        built = kept_facility(facility, data, values) if data.keep_plant else solved_facility(facility, data, values)
+        plan = Plan(objective, kpis(data, values), decisions_dataset(data, values), built, solution, data)
+        plan.changes = diff(facility, plan.facility)
         stages.next()
         if not verify:
             return plan

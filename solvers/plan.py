@@ -29,6 +29,7 @@ class Plan:
     facility: Facility
     solution: Solution
     data: DesignData = field(repr=False)
+    changes: Any = field(default=None, repr=False)   # solvers.changes.Changes against the input facility
 
     @property
     def status(self) -> str:
@@ -43,7 +44,8 @@ class Plan:
         payload = {"objective": self.objective, "status": self.status, "kpis": self.kpis,
                    "solver": {"objective": self.solution.objective, "bound": self.solution.bound,
                               "gap": self.solution.gap, **self.solution.timings},
-                   "decisions": decision_records(self.decisions)}
+                   "decisions": decision_records(self.decisions),
+                   "changes": self.changes.records() if self.changes is not None else None}
         return atomic_write(path, lambda fh: json.dump(payload, fh, indent=1, default=_plain))
 
     def cross_check(self, *, rtol: float = 0.02) -> dict[str, float]:
@@ -128,7 +130,6 @@ def kpis(data: DesignData, values: dict[str, dict[tuple, float]]) -> dict[str, A
         "design_ambient_c": data.design_db_c,
         **{f"tokens_per_s[{t}]": v for t, v in by_tier.items()},
         **money,
-        "evidence_policy": data.evidence_policy,
     }
     return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in out.items()}
 

@@ -61,7 +61,7 @@ def design_value(data, combo, tiers, objective: str) -> float | None:
         return None
     if objective == "tokens":
         reach = data.tokens.max(axis=0) > 0
-        if np.any(gpus_on[reach] > gpus_on.sum() / reach.sum() + data.gpus.max() + 1e-9):
+        if np.any(np.abs(gpus_on[reach] - gpus_on.sum() / reach.sum()) > data.gpus.max() + 1e-9):
             return None
         return float(served.sum())
     grid_mw = data.grid_limit_kw / 1000.0

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 FORMAT = "twin-blueprint/1"
 TOP_KEYS = ("format", "name", "description", "site", "catalog", "equipment", "halls")
 SITE_RESERVED = ("name", "description", "format")
+SITE_MAPPINGS = ("market", "finance")
+"""Site fields that are mappings (read and checked by `twin.economics`; see blueprints/README.md)."""
 DEVICE_KEYS = ("id", "kind", "rating_kw", "fed_by", "rejects_to")
 HALL_KEYS = ("id", "x_m", "y_m", "width_m", "depth_m", "cooling", "rows")
 ROW_TEMPLATE_KEYS = (
@@ -36,7 +38,8 @@ def read(data: Any, doc: Doc, *, base_dir: Path | None = None, catalog: Catalog 
     if fmt is not None and fmt != FORMAT:
         raise doc.error(("format",), f"unknown format {fmt!r}", f"use `format: {FORMAT}` or leave it out")
     site = doc.mapping(top.get("site") or {}, ("site",))
-    attrs = doc.attributes(site, ("site",), skip=SITE_RESERVED)
+    attrs = doc.attributes(site, ("site",), skip=SITE_RESERVED + SITE_MAPPINGS)
+    attrs.update(_economics(site, doc))
     doc.number(site, "grid_limit_mw", ("site",), positive=True)
     doc.text(site, "climate", ("site",))
     catalog = _catalog(top, doc, base_dir, catalog)
@@ -98,6 +101,23 @@ def _unique_ids(top: dict, doc: Doc) -> None:
                 for k, rack in entries(row.get("racks"), q + ("racks",)):
                     if name(rack, "id"):
                         claim(f"{hall['id']}/{row['id']}/{rack['id']}", k + ("id",))
+
+
+def _economics(site: dict, doc: Doc) -> dict[str, Any]:
+    """`site.market` and `site.finance` as given, after checking them against the packaged defaults."""
+    from twin.economics import default_finance, default_market, parse_finance, parse_market
+
+    out = {}
+    if site.get("market") is not None:
+        parse_market(site["market"], default_market(), error=lambda path, msg, fix: doc.error(("site", "market", *path), msg, fix))
+        out["market"] = site["market"]
+    if site.get("finance") is not None:
+        try:
+            parse_finance(site["finance"], default_finance())
+        except TwinError as exc:
+            raise doc.error(("site", "finance"), str(exc).removeprefix("site.finance"), "see blueprints/README.md (Economics)") from None
+        out["finance"] = site["finance"]
+    return out
 
 
 def _catalog(top: dict, doc: Doc, base_dir: Path | None, catalog: Catalog | None) -> Catalog | None:
