@@ -1,8 +1,9 @@
 """AI datacenter vs AI factory at 20 MW in Phoenix, for an inference-heavy and a training-heavy workload mix.
 
-Each design is optimized once for its own billing (the datacenter sells GPU-hours, the factory tokens),
-then compared for each mix: a year of simulation per workload, revenue under both billing models, margin
-per MW-year, and a verdict with the numbers that drive it.
+Each design is optimized once for profit under its own billing (the datacenter sells GPU-hours, the factory
+tokens) and the packaged market, then compared for each mix: a year of simulation per workload, revenue
+under both billing models, margin per MW-year, a verdict with the numbers that drive it, and the break-even
+prices at which it would flip.
 
 Run: python examples/compare_framings.py [out_dir]
 Writes inference-heavy/report.md|.html and training-heavy/report.md|.html (figures and 3D views beside them).
@@ -23,7 +24,7 @@ MIXES = {"inference-heavy": "inference=0.9,training=0.1", "training-heavy": "inf
 
 def main(out_dir: Path) -> dict[str, dict]:
     climate = "phoenix"
-    plans = [solvers.optimize(blueprints.load(name, climate=climate), "revenue", workload=INFERENCE)
+    plans = [solvers.optimize(blueprints.load(name, climate=climate), workload=INFERENCE)
              for name in ("ai-datacenter-20mw", "ai-factory-20mw")]
     results, views = {}, None
     for label, mix in MIXES.items():
@@ -35,6 +36,9 @@ def main(out_dir: Path) -> dict[str, dict]:
             site.view = view
         paths = result.save(out_dir / label)
         print(f"\n{label} ({mix}):\n  {result.verdict['text']}")
+        for row in result.sensitivity["tornado"][:3]:
+            flip = "no flip in x0.02-x50" if row["break_even"] is None else f"flips at x{row['break_even']:.3g}"
+            print(f"  {row['label']}: {flip}")
         for claim in result.claims:
             print(f"  {'holds' if claim['holds'] else 'does NOT hold here'}: {claim['claim']} ({claim['numbers']})")
         print(f"  report: {paths['html']}")

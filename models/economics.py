@@ -105,8 +105,9 @@ def curve_tiers(data: DesignData) -> list[int]:
 def add_sales(lp: LinearProblem, data: DesignData, sv: np.ndarray, ot_o: np.ndarray, ot_t: np.ndarray,
               tok: np.ndarray, weight: float) -> None:
     """Families `sold[tier, hour, segment]` (tokens/s, bounded by the demand curve's segments x the hour's
-    demand) and rows `sales[tier, hour]` (sold <= the tier's serving capacity); sold earns `weight` x
-    the segment's marginal price. Segments past the curve's best revenue point are left out."""
+    demand), `capacity[tier]` (tokens/s the racks serving the tier make, rows `capacity_of`) and rows
+    `sales[tier, hour]` (sold <= capacity); sold earns `weight` x the segment's marginal price. Segments
+    with no extra revenue (past the curve's best point) are left out."""
     index, ub, cost, seg_tier, seg_hour = [], [], [], [], []
     usd = usd_per_token_year(data)
     tiers = curve_tiers(data)
@@ -125,14 +126,19 @@ def add_sales(lp: LinearProblem, data: DesignData, sv: np.ndarray, ot_o: np.ndar
     if not index:
         return
     sold = lp.add_vars("sold", index, lb=0, ub=np.array(ub), cost=np.array(cost))
+    cap = lp.add_vars("capacity", [(data.tiers[j],) for j in tiers], lb=0)
+    slot = {j: i for i, j in enumerate(tiers)}
+    keep = np.isin(ot_t, tiers)
+    serve_rows = np.array([slot[j] for j in ot_t[keep]], dtype=np.int64)
+    lp.add_rows("capacity_of", [(data.tiers[j],) for j in tiers], rows=np.concatenate([serve_rows, np.arange(len(tiers))]),
+                cols=np.concatenate([sv[keep], cap]), vals=np.concatenate([tok[keep], -np.ones(len(tiers))]), lb=0.0, ub=0.0)
     pair = {(j, h): i for i, (j, h) in enumerate((j, h) for j in tiers for h in range(HOURS_PER_DAY))}
     seg_row = np.array([pair[(j, h)] for j, h in zip(seg_tier, seg_hour)], dtype=np.int64)
-    keep = np.isin(ot_t, tiers)
-    serve_rows = [np.array([pair[(j, h)] for j in ot_t[keep]], dtype=np.int64) for h in range(HOURS_PER_DAY)]
+    cap_row = np.array([pair[(j, h)] for j in tiers for h in range(HOURS_PER_DAY)], dtype=np.int64)
+    cap_col = np.repeat(cap, HOURS_PER_DAY)
     lp.add_rows("sales", [(data.tiers[j], h) for j in tiers for h in range(HOURS_PER_DAY)],
-                rows=np.concatenate([seg_row, *serve_rows]),
-                cols=np.concatenate([sold, *([sv[keep]] * HOURS_PER_DAY)]),
-                vals=np.concatenate([np.ones(len(sold)), *([-tok[keep]] * HOURS_PER_DAY)]), ub=0.0)
+                rows=np.concatenate([seg_row, cap_row]), cols=np.concatenate([sold, cap_col]),
+                vals=np.concatenate([np.ones(len(sold)), -np.ones(len(cap_col))]), ub=0.0)
 
 
 # ------------------------------------------------------------------------------------------------- KPIs

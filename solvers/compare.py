@@ -1,16 +1,17 @@
 """`compare`: two facilities (an AI datacenter and an AI factory, or any two designs) side by side for a
-workload mix, with a verdict whose numbers come from the optimizer, a year of simulation and the catalog.
+workload mix, with a verdict whose numbers come from the optimizer, a year of simulation, the catalog and
+one market and finance for both (`twin.economics`), and the verdict's sensitivity to its prices.
 
-Each facility is designed by `solvers.optimize` for its own billing (site attribute `billing`: `tokens`,
-the default, or `gpu_hours`), then simulated through a year three times with the same weather: serving
-inference all year (diurnal demand), training all year (the training profile), and the given mix (the
-physical year: energy, PUE, WUE). Outputs and revenue scale with each workload's share (tokens and GPU
-power are linear in utilization in the twin), so every mix-level number is a share-weighted sum of the
-two workload years, and "fit" compares the mix with the facility's best single workload.
-
-Revenue models, for the same design: compute-hour billing sells busy GPU-hours at the system's GPU-hour
-price (`models.billing`); token billing sells inference tokens at tier prices and training GPU-hours at
-the GPU-hour price (training produces no tokens to sell).
+Each facility is designed by `solvers.optimize` for profit under its own billing (site attribute
+`billing`: `tokens`, the default, or `gpu_hours`) and the shared market, then simulated through a year
+three times with the same weather: serving inference all year (diurnal demand), training all year (the
+training profile, checkpoint dips), and the given mix (the physical year: energy, PUE, WUE). Revenue and
+cost per year follow `solvers.sensitivity.evaluate`: token billing sells each tier's capacity into the
+market hour by hour; compute-hour billing sells GPU-hours at the rental price x the market's realized
+factor (reserved share, on-demand premium, occupancy); training GPU-hours sell at the reserved price x
+goodput under either billing, and only on racks whose NVLink domain fits a training job. The verdict ranks
+margin per MW-year (the scarce resource) under each site's own billing and under each billing model; the
+tornado and break-even prices say how far the verdict is from flipping.
 
 >>> from solvers.compare import parse_mix
 >>> parse_mix("inference=0.8,training=0.2")
@@ -19,97 +20,39 @@ the GPU-hour price (training produces no tokens to sell).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
 from models.billing import check_billing, gpu_hour_price
-from models.design_data import AMORTIZATION_YEARS
+from solvers.comparison import (
+    BILLING_MODELS, INFERENCE, LIQUID, PROFILES, TRAINING, TRAINING_DOMAIN_GPUS, TRAINING_GOODPUT, WORKLOADS,
+    CompareError, ComparisonData, Number, SiteEconomics, SiteResult, WorkloadYear,
+)
 from solvers.plan import Plan
-from twin.errors import TwinError
+from solvers.report import markdown, write_report
+from solvers.sensitivity import OWN, evaluate, tornado
+from solvers.verdict import claims, verdict
 from twin.physics.tokens import Workload
 
 if TYPE_CHECKING:
     import xarray as xr
 
+    from twin.economics import Finance, Market
     from twin.facility import Facility
 
-WORKLOADS = ("inference", "training")
-INFERENCE = Workload(llm="deepseek-r1", precision="fp8", isl=1024, osl=1024)
-TRAINING = Workload(llm="deepseek-r1", precision="fp8", kind="training", params_b=37.0)
-"""Training DeepSeek-V3/R1: 37 B activated parameters per token (DeepSeek-V3 technical report,
-https://arxiv.org/abs/2412.19437, vendor_spec); MFU is the twin's labelled default."""
-PROFILES = {"inference": "diurnal", "training": "training"}
-BILLING_MODELS = ("compute-hour", "token")
-LIQUID = ("dlc", "dlc_2p", "immersion")
-
-
-class CompareError(ValueError, TwinError):
-    """A comparison request that cannot be met (bad mix, unknown billing); the message says how to fix it."""
-
-
-@dataclass(frozen=True)
-class Number:
-    """A reported value with its unit and where it comes from (catalog entry, optimization or simulation)."""
-
-    value: Any
-    unit: str
-    source: str
-
 
 @dataclass
-class WorkloadYear:
-    """One facility serving one workload for the whole simulated period (from one simulation)."""
-
-    workload: str
-    gpu_hours: float              # busy GPU-hours: GPUs x utilization x throttle x step hours
-    compute_revenue_usd: float    # those GPU-hours at the GPU-hour price (x cap factor)
-    token_revenue_usd: float      # inference tokens at tier prices (0 for training)
-    tokens: float                 # tokens served (inference) or trained on (training)
-    grid_mwh: float
-    utilization: float
-    tiers: dict[str, float] = field(default_factory=dict)   # share of GPUs per tier (inference)
-
-
-@dataclass
-class SiteResult:
-    """Everything the report says about one facility."""
-
-    label: str
-    name: str
-    framing: str
-    billing: str
-    climate: str
-    plan: Plan
-    years: dict[str, WorkloadYear]
-    mixed: dict[str, float]
-    metrics: dict[str, Number]
-    monthly: dict[str, list[float]]
-    view: Path | None = None
-
-
-@dataclass
-class Comparison:
-    """Two `SiteResult`s for a mix, the verdict and the common claims checked against the numbers."""
-
-    mix: dict[str, float]
-    climate: str | None
-    hours: int
-    sites: list[SiteResult]
-    verdict: dict[str, Any]
-    claims: list[dict[str, Any]] = field(default_factory=list)
+class Comparison(ComparisonData):
+    """Two `SiteResult`s for a mix, the verdict, the claims and the verdict's sensitivity; writes reports."""
 
     def save(self, out_dir: str | Path, *, stem: str = "report") -> dict[str, Path]:
         """Write `<stem>.md` (figures as PNG files beside it) and a standalone `<stem>.html`."""
-        from solvers.report import write_report
-
         return write_report(self, Path(out_dir), stem=stem)
 
     def markdown(self) -> str:
-        from solvers.report import markdown
-
         return markdown(self, figures={})
 
 
@@ -150,6 +93,9 @@ def compare(
     render: bool = True,
     views_dir: str | Path | None = None,
     time_limit: float = 60.0,
+    market: Market | None = None,
+    finance: Finance | None = None,
+    utilization: float = 1.0,
 ) -> Comparison:
     """Design (unless given a Plan), simulate and compare two facilities for a workload mix.
 
@@ -157,12 +103,20 @@ def compare(
     climate name for both (design ambient of the designs made here, and the weather of every simulation);
     None keeps each facility's own. hours: simulated hours per workload year (per-year numbers are scaled
     to 8,760 h). render: draw a 3D view of each solved facility (PNG, into `views_dir` or a temporary folder).
+    market, finance: one `twin.economics.Market` and `Finance` for both (default: the packaged ones), so
+    both framings are designed for profit and valued under the same demand realism. utilization scales
+    the capacity each site delivers (the tornado's utilization input).
 
     >>> r = compare("ai-datacenter-20mw", "ai-factory-20mw", workload_mix="inference=0.8,training=0.2")  # doctest: +SKIP
     >>> r.verdict["text"]  # doctest: +SKIP
     """
+    from twin.economics import default_finance, default_market
+
     mix = parse_mix(workload_mix)
-    sites = [_assess(x, label, mix, climate, hours, time_limit) for x, label in ((a, "A"), (b, "B"))]
+    market = market if market is not None else default_market()
+    finance = finance if finance is not None else default_finance()
+    sites = [_assess(x, label, mix, climate, hours, time_limit, market, finance, utilization)
+             for x, label in ((a, "A"), (b, "B"))]
     if render:
         import tempfile
 
@@ -173,38 +127,61 @@ def compare(
         for s in sites:
             s.view = twin.render(s.plan.facility, folder / f"view-{s.label}.png", color_by="rack_power_kw",
                                  window_size=(1000, 640), title=f"{s.label}: {s.name} (rack kW)")
-    from solvers.verdict import claims, verdict
-
-    return Comparison(mix, climate, hours, sites, verdict(sites, mix), claims(sites))
+    econ = [s.economics for s in sites]
+    return Comparison(mix, climate, hours, sites, verdict(sites, mix), claims(sites), market, finance,
+                      {"tornado": tornado(econ, mix, market, finance) if utilization == 1.0 else [],
+                       "utilization": utilization})
 
 
 def _assess(x: Facility | Plan | str, label: str, mix: dict[str, float], climate: str | None, hours: int,
-            time_limit: float) -> SiteResult:
-    """Design one facility (if needed), simulate its workload years and the mixed year, collect the numbers."""
+            time_limit: float, market: Market, finance: Finance, use: float) -> SiteResult:
+    """Design one facility for profit (if needed), simulate its workload years and the mixed year, collect the numbers."""
     import solvers
 
     if isinstance(x, Plan):
         plan = x
     else:
         site = _facility(x, climate)
-        plan = solvers.optimize(site, "revenue", workload=INFERENCE, time_limit=time_limit)
+        plan = solvers.optimize(site, "profit", workload=INFERENCE, time_limit=time_limit, market=market, finance=finance)
     built = plan.facility
     attrs = built.graph.graph
     billing = check_billing(attrs.get("billing"))
     weather = climate or built.climate
     util = _utilization_profiles(hours)
-    years = {
-        "inference": _year(built if billing == "tokens" else with_best_tiers(built, INFERENCE), "inference",
-                           INFERENCE, weather, hours),
-        "training": _year(built, "training", TRAINING, weather, hours),
-    }
+    served = built if billing == "tokens" else with_best_tiers(built, INFERENCE, market)
+    (inf, inf_ds), (train, train_ds) = (_year(served, "inference", INFERENCE, weather, hours),
+                                        _year(built, "training", TRAINING, weather, hours))
+    years = {"inference": inf, "training": train}
     blended = sum(mix[w] * util[w] for w in WORKLOADS)
     ds = _simulate(built, weather, hours, INFERENCE, blended)
     mixed = {**ds.twin.summary(), "utilization": _mean(ds, "utilization")}
     monthly = _monthly(ds)
     framing = str(attrs.get("framing") or ("ai-datacenter" if billing == "gpu_hours" else "ai-factory"))
-    metrics = _metrics(plan, years, mixed, mix, weather, hours)
-    return SiteResult(label, built.name, framing, billing, str(weather), plan, years, mixed, metrics, monthly)
+    econ = _economics(plan, billing, years, inf_ds, train_ds, hours)
+    metrics = _metrics(plan, years, mixed, mix, weather, hours, econ, market, finance, use)
+    return SiteResult(label, built.name, framing, billing, str(weather), plan, years, mixed, metrics, monthly, econ)
+
+
+def _economics(plan: Plan, billing: str, years: dict[str, WorkloadYear], inf: xr.Dataset, train: xr.Dataset,
+               hours: int) -> SiteEconomics:
+    """What the site's money depends on, from its plan and its two workload years."""
+    step = inf["step_hours"].values
+    used = float((inf["utilization"].values * step).sum())
+    by_tier = (inf["tokens_per_s"] * inf["step_hours"]).sum("time")
+    capacity = {str(t): float(v) / used if used else 0.0 for t, v in zip(inf["tier"].values, by_tier.values)}
+    tstep = train["step_hours"].values
+    busy = float((train["utilization"].values * train["throttle"].values * tstep).sum() / tstep.sum())
+    data = plan.data
+    return SiteEconomics(
+        grid_mw=float(plan.kpis["grid_limit_mw"]), billing=billing,
+        capacity={t: v for t, v in capacity.items() if t in data.tiers},
+        gpu_rate_usd_per_h=gpu_hour_rate(plan.facility)[1],
+        training_gpu_rate_usd_per_h=gpu_hour_rate(plan.facility, min_domain=TRAINING_DOMAIN_GPUS)[1],
+        inference_throttle=_mean(inf, "throttle"), training_busy=busy,
+        grid_mwh={w: years[w].grid_mwh * 8760.0 / hours for w in WORKLOADS},
+        capex={k: float(plan.kpis.get(f"capex_usd[{k}]", 0.0)) / data.finance.capex_factor
+               for k in ("gpus", "power", "cooling", "building")},
+        list_usd_per_mtok={t: float(p) for t, p in zip(data.tiers, data.list_usd_per_mtok)})
 
 
 def _facility(x: Facility | str, climate: str | None) -> Facility:
@@ -234,8 +211,8 @@ def _simulate(facility: Facility, weather: str, hours: int, workload: Workload, 
                          per_rack=False, per_device=False)
 
 
-def _year(facility: Facility, name: str, workload: Workload, weather: str, hours: int) -> WorkloadYear:
-    """One simulated year of a single workload: busy GPU-hours, their revenue, tokens and token revenue."""
+def _year(facility: Facility, name: str, workload: Workload, weather: str, hours: int) -> tuple[WorkloadYear, xr.Dataset]:
+    """One simulated year of a single workload: busy GPU-hours, their list revenue, tokens and token list revenue."""
     ds = _simulate(facility, weather, hours, workload, PROFILES[name])
     step = ds["step_hours"].values
     busy = float((ds["utilization"].values * ds["throttle"].values * step).sum())      # hours at full use
@@ -243,7 +220,7 @@ def _year(facility: Facility, name: str, workload: Workload, weather: str, hours
     token_usd = float((ds["revenue_usd_per_h"].sum("tier").values * step).sum()) if name == "inference" else 0.0
     tokens = float((ds["tokens_per_s"].sum("tier").values * 3600.0 * step).sum())
     return WorkloadYear(name, gpus * busy, usd_per_hour * busy, token_usd, tokens, ds.twin.energy_mwh(),
-                        _mean(ds, "utilization"), _tier_shares(facility) if name == "inference" else {})
+                        _mean(ds, "utilization"), _tier_shares(facility) if name == "inference" else {}), ds
 
 
 def _tier_shares(facility: Facility) -> dict[str, float]:
@@ -255,31 +232,37 @@ def _tier_shares(facility: Facility) -> dict[str, float]:
     return {str(t): float(v / shares.sum()) for t, v in shares.sort_values(ascending=False).items()}
 
 
-def gpu_hour_rate(facility: Facility) -> tuple[float, float]:
+def gpu_hour_rate(facility: Facility, min_domain: int = 0) -> tuple[float, float]:
     """(GPUs, USD per hour at full use) of the populated racks under GPU-hour billing: each rack's GPUs x
-    its system's GPU-hour price x the throughput factor of its power cap."""
+    its system's GPU-hour list price x the throughput factor of its power cap (only systems whose NVLink
+    domain has at least `min_domain` GPUs)."""
     from twin.physics import gpu
 
     cat = facility.catalog
     racks = facility.table("rack")
     racks = racks[racks["system"].notna()]
+    racks = racks[[cat.system(s).nvlink_domain_gpus >= min_domain for s in racks["system"]]]
     gpus = racks["gpus"].to_numpy(float)
     price = np.array([gpu_hour_price(cat, s).usd for s in racks["system"]])
     factor = np.array([float(gpu.cap_factor(cat, c, t)) for c, t in zip(racks["cap_w"], racks["gpu_tdp_w"])])
     return float(gpus.sum()), float((gpus * price * factor).sum())
 
 
-def with_best_tiers(facility: Facility, workload: Workload) -> Facility:
+def with_best_tiers(facility: Facility, workload: Workload, market: Market | None = None) -> Facility:
     """A copy whose racks each serve the best-paying token tier their system reaches (how a GPU-hour site
-    would sell tokens), filling tiers with a demand cap (site `market`) greedily, best revenue first."""
+    would sell tokens), filling each tier up to what its market can ever buy (peak demand x the demand
+    curve's last point) greedily, best list revenue first."""
+    from twin.economics import market_for
     from twin.physics import ThroughputRangeError, gpu, tokens
 
     out = facility.copy()
     cat = out.catalog
     racks = out.table("rack")
     racks = racks[racks["system"].notna()]
-    market = out.graph.graph.get("market") or {}
-    left = {t: float((market.get(t) or {}).get("demand_tokens_per_s", np.inf)) for t in cat.tiers}
+    market = market if market is not None else market_for(out.graph.graph, cat.tiers)
+    grid_mw = float(out.grid_limit_mw or 0.0)
+    left = {t: market.peak_demand(t, grid_mw) * max(d for _, d in market.tier(t).price_response)
+            if market.tier(t).sell_through is None else np.inf for t in cat.tiers}
     offers: dict[tuple, list[tuple[float, float, str]]] = {}
     for key in {(s, g, c, tdp) for s, g, c, tdp in zip(racks["system"], racks["gpus"], racks["cap_w"], racks["gpu_tdp_w"])}:
         s, g, c, tdp = key
@@ -323,7 +306,7 @@ def _monthly(ds: xr.Dataset) -> dict[str, list[float]]:
 
 
 def _metrics(plan: Plan, years: dict[str, WorkloadYear], mixed: dict, mix: dict[str, float], weather: str,
-             hours: int) -> dict[str, Number]:
+             hours: int, econ: SiteEconomics, market: Market, finance: Finance, use: float) -> dict[str, Number]:
     """The report's numbers for one facility, each with its source."""
     k = plan.kpis
     built = plan.facility
@@ -334,7 +317,7 @@ def _metrics(plan: Plan, years: dict[str, WorkloadYear], mixed: dict, mix: dict[
     grid_mw = float(k["grid_limit_mw"])
     own = "compute-hour" if check_billing(built.graph.graph.get("billing")) == "gpu_hours" else "token"
     sim = f"simulation: {hours:,} h of {weather} weather"
-    opt = f"optimization: solvers.optimize(objective='revenue', {own} billing) at {k['design_ambient_c']:g} °C design ambient"
+    opt = f"optimization: solvers.optimize(objective='{plan.objective}', {own} billing) at {k['design_ambient_c']:g} °C design ambient"
     inf, train = years["inference"], years["training"]
     m: dict[str, Number] = {}
 
@@ -372,33 +355,48 @@ def _metrics(plan: Plan, years: dict[str, WorkloadYear], mixed: dict, mix: dict[
     put("grid_mwh_per_year", mixed["grid_energy_mwh"] * per_year, "MWh/year", f"{sim}: mixed year, grid energy")
     put("capex_usd", float(k["capex_usd"]), "USD", f"{opt}; catalog capex per GPU and per kW of power and cooling")
     put("capex_per_mw", float(k["capex_usd"]) / grid_mw, "USD/MW", f"{opt}; capex / {grid_mw:g} MW grid limit")
-    cost = annual_cost(plan, mixed["grid_energy_mwh"], hours)
+    money = evaluate(econ, mix, market, finance, use)
+    cost = money["cost"]
     put("annual_cost_usd", cost, "USD/year",
-        f"capex / {AMORTIZATION_YEARS:g} years (assumption, models.design_data) + grid energy x "
-        f"{plan.data.electricity_usd_per_kwh:g} USD/kWh (assumption, EIA range)")
+        f"capex per asset class x (capital recovery at WACC {finance.wacc:g} over its life + O&M) + mix-weighted grid "
+        f"energy x {finance.electricity_usd_per_kwh:g} USD/kWh (twin/data/market.yaml finance)")
+    sources = {"compute-hour": f"{sim}: GPUs x GPU-hour price x cap factor x the market's realized factor "
+                               f"{market.gpu_hour_factor():.3f} (reserved share, on-demand premium, occupancy) x throttle; "
+                               f"training at the reserved price x goodput {TRAINING_GOODPUT:g}",
+               "token": f"{sim}: each tier's capacity sold into the market hour by hour (daily shape, price response); "
+                        f"training GPU-hours at the reserved price x goodput {TRAINING_GOODPUT:g}"}
     for model in BILLING_MODELS:
-        r = revenue(years, mix, model) * per_year
-        src = (f"{sim}: busy GPU-hours x GPU-hour price x cap factor (models.billing)" if model == "compute-hour" else
-               f"{sim}: inference revenue_usd_per_h (catalog tier prices) + training GPU-hours x GPU-hour price")
-        put(f"revenue[{model}]", r, "USD/year", src)
+        r = money[f"revenue[{model}]"]
+        put(f"revenue[{model}]", r, "USD/year", sources[model])
         put(f"revenue_per_mw[{model}]", r / grid_mw, "USD/MW/year", f"revenue / {grid_mw:g} MW grid limit")
-        put(f"margin_per_mw[{model}]", (r - cost) / grid_mw, "USD/MW/year", "(revenue - annual cost) / grid limit")
-        pure = {w: revenue(years, {x: float(x == w) for x in WORKLOADS}, model) * per_year
-                - annual_cost(plan, years[w].grid_mwh, hours) for w in WORKLOADS}
+        put(f"margin_per_mw[{model}]", money[f"margin_per_mw[{model}]"], "USD/MW/year",
+            "(revenue - annual cost) / grid limit")
         for w in WORKLOADS:
-            put(f"margin_per_mw[{model}|{w}]", pure[w] / grid_mw, "USD/MW/year",
+            pure = evaluate(econ, {x: float(x == w) for x in WORKLOADS}, market, finance, use)
+            put(f"margin_per_mw[{model}|{w}]", pure[f"margin_per_mw[{model}]"], "USD/MW/year",
                 f"{sim}: the {w} year alone, (revenue - annual cost) / grid limit")
-    best = max(revenue(years, {x: float(x == w) for x in WORKLOADS}, own) for w in WORKLOADS)
-    put("fit", revenue(years, mix, own) / best if best > 0 else float("nan"), "1",
+    put("margin_per_mw[own]", money["margin_per_mw[own]"], "USD/MW/year",
+        f"margin per MW-year under the site's own billing ({own})")
+    single = [evaluate(econ, {x: float(x == w) for x in WORKLOADS}, market, finance, use)[f"revenue[{own}]"]
+              for w in WORKLOADS]
+    put("fit", money[f"revenue[{own}]"] / max(single) if max(single) > 0 else float("nan"), "1",
         f"{own} revenue of this mix / revenue of the facility's best single workload ({sim})")
     mtok = inf.tokens * per_year / 1e6
-    put("usd_per_mtok", annual_cost(plan, inf.grid_mwh, hours) / mtok if mtok else float("nan"), "USD/Mtok",
-        f"{sim}: inference year, (capex / {AMORTIZATION_YEARS:g} years + electricity) / million tokens")
+    inference_only = evaluate(econ, {"inference": 1.0, "training": 0.0}, market, finance, use)
+    put("usd_per_mtok", inference_only["cost"] / mtok if mtok else float("nan"), "USD/Mtok",
+        f"{sim}: inference year, annual cost (capital recovery, O&M, electricity) / million tokens served")
+    put("revenue_per_gpu_hour", money[f"revenue[{own}]"] / (k["gpus"] * 8760.0) if k["gpus"] else float("nan"),
+        "USD/GPU-h", f"{own} revenue of the mix / installed GPU-hours")
     gpus, rate = gpu_hour_rate(built)
     put("gpu_hour_usd_per_mw", rate / grid_mw, "USD/MW/h",
         "catalog GPUs x GPU-hour price (models.billing, SemiAnalysis rental) x cap factor, per MW of grid, at full use")
     put("gpu_hour_prices", "; ".join(f"{s} {gpu_hour_price(cat, s).usd:.2f} USD/GPU-h ({gpu_hour_price(cat, s).evidence})"
                                      for s in sorted(set(used["system"]))), "", "models.billing (reference/economics.yaml)")
+    put("evidence", "; ".join(f"{kind}: " + ", ".join(f"{lab} {k.get(f'evidence_{kind}_share[{lab}]', 0.0):.0%}"
+                                                       for lab in ("measured", "derived", "vendor_claim")
+                                                       if k.get(f"evidence_{kind}_share[{lab}]"))
+                              for kind in ("tokens", "revenue")), "",
+        f"{opt}: evidence of the throughput curves the built racks rest on (models.evidence)")
     put("nvlink_domain_gpus", max((cat.system(s).nvlink_domain_gpus for s in set(used["system"])), default=0), "GPUs",
         "catalog systems nvlink_domain_gpus (largest domain built)")
     return m
@@ -441,19 +439,5 @@ def _binds_text(plan: Plan, positions: int) -> str:
     return "; ".join(parts)
 
 
-def revenue(years: dict[str, WorkloadYear], mix: dict[str, float], model: str) -> float:
-    """Revenue under a billing model for a mix: share-weighted workload years (training always by the hour)."""
-    if model not in BILLING_MODELS:
-        raise CompareError(f"billing model {model!r} is not one of {list(BILLING_MODELS)}")
-    inf = years["inference"].compute_revenue_usd if model == "compute-hour" else years["inference"].token_revenue_usd
-    return mix["inference"] * inf + mix["training"] * years["training"].compute_revenue_usd
-
-
-def annual_cost(plan: Plan, grid_mwh: float, hours: int) -> float:
-    """USD per year: capex over the economic life plus the electricity of `grid_mwh` drawn in `hours`."""
-    return (plan.kpis["capex_usd"] / AMORTIZATION_YEARS
-            + grid_mwh * 8760.0 / hours * 1000.0 * plan.data.electricity_usd_per_kwh)
-
-
 __all__ = ["compare", "parse_mix", "Comparison", "SiteResult", "WorkloadYear", "Number", "CompareError",
-           "gpu_hour_rate", "with_best_tiers", "revenue", "annual_cost", "INFERENCE", "TRAINING", "BILLING_MODELS"]
+           "gpu_hour_rate", "with_best_tiers", "INFERENCE", "TRAINING", "BILLING_MODELS", "LIQUID", "OWN"]

@@ -11,11 +11,11 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from models.design_data import AMORTIZATION_YEARS
-from solvers.compare import BILLING_MODELS, INFERENCE, TRAINING, Number
+from solvers.comparison import BILLING_MODELS, INFERENCE, TRAINING, TRAINING_DOMAIN_GPUS, TRAINING_GOODPUT, Number
 
 if TYPE_CHECKING:
-    from solvers.compare import Comparison, SiteResult
+    from solvers.comparison import ComparisonData as Comparison
+    from solvers.comparison import SiteResult
 
 ROWS = (
     ("Design", ("primary_output", "systems", "racks", "positions", "gpus", "rack_kw_mean", "rack_kw_max",
@@ -25,7 +25,8 @@ ROWS = (
     ("Efficiency (simulated year)", ("tokens_per_joule", "training_tokens_per_joule", "pue", "wue",
                                      "grid_mwh_per_year")),
     ("Economics", ("capex_usd", "capex_per_mw", "annual_cost_usd", "usd_per_mtok", "gpu_hour_prices",
-                   "gpu_hour_usd_per_mw", *(f"{k}[{m}]" for m in BILLING_MODELS
+                   "gpu_hour_usd_per_mw", "revenue_per_gpu_hour", "margin_per_mw[own]", "evidence",
+                   *(f"{k}[{m}]" for m in BILLING_MODELS
                                              for k in ("revenue", "revenue_per_mw", "margin_per_mw")))),
 )
 LABELS = {
@@ -40,6 +41,8 @@ LABELS = {
     "grid_mwh_per_year": "grid energy per year", "capex_usd": "capex", "capex_per_mw": "capex per MW of grid",
     "annual_cost_usd": "annual cost (capex/life + electricity)", "usd_per_mtok": "cost per million tokens (inference)",
     "gpu_hour_prices": "GPU-hour price", "gpu_hour_usd_per_mw": "GPU-hour revenue per MW at full use",
+    "revenue_per_gpu_hour": "revenue per installed GPU-hour (own billing)",
+    "margin_per_mw[own]": "margin per MW-year, own billing", "evidence": "evidence of tokens and revenue",
 }
 for _m in BILLING_MODELS:
     LABELS.update({f"revenue[{_m}]": f"revenue, {_m} billing", f"revenue_per_mw[{_m}]": f"revenue per MW-year, {_m} billing",
@@ -63,7 +66,7 @@ def fmt(value: Any, unit: str) -> str:
         return f"{value:,.0f} MWh/yr"
     if unit in ("kW", "USD/MW/h"):
         return f"{value:,.1f} {unit}"
-    if unit in ("USD/Mtok", "tokens/J", "L/kWh"):
+    if unit in ("USD/Mtok", "tokens/J", "L/kWh", "USD/GPU-h"):
         return f"{value:.4g} {unit}"
     return f"{value:.3f}"
 
@@ -87,6 +90,7 @@ def blocks(c: Comparison, figures: dict[str, Path]) -> list[tuple]:
          [[d["label"], *(_driver(v) for v in d["values"]), "-" if d["favours"] is None else c.sites[d["favours"]].label]
           for d in c.verdict["drivers"]]),
     ]
+    out += _sensitivity_blocks(c, figures)
     if c.claims:
         out.append(("h2", "Common claims, checked against these numbers"))
         out.append(("ul", [f"{'Holds' if x['holds'] else 'Does not hold here'}: \"{x['claim']}\" ({x['numbers']})."
@@ -108,6 +112,29 @@ def blocks(c: Comparison, figures: dict[str, Path]) -> list[tuple]:
     out.append(("h2", "Catalog entries and assumptions used"))
     out.append(("ul", _catalog_lines(c)))
     out.append(("p", f"Generated {datetime.date.today().isoformat()} by solvers.compare."))
+    return out
+
+
+def _sensitivity_blocks(c: Comparison, figures: dict[str, Path]) -> list[tuple]:
+    """The tornado of the own-billing margin gap (A - B) and the break-even factor of each input."""
+    rows = c.sensitivity.get("tornado") or []
+    if not rows:
+        return []
+    a, b = c.sites
+    base = rows[0]["base"]
+    out: list[tuple] = [
+        ("h2", "What would flip the verdict"),
+        ("p", f"Gap in margin per MW-year, each under its own billing: {a.label} minus {b.label} = "
+              f"{base / 1e6:,.2f} MUSD at the default prices. Each input is scaled alone, the designs fixed "
+              "(solvers.sensitivity); a break-even is the factor at which the gap is zero (re-running the "
+              "comparison at it gives a tie; re-optimizing at that price may move it a little)."),
+        ("table", ["input", "low", "gap at low", "high", "gap at high", "break-even"],
+         [[r["label"], f"x{r['low_factor']:g}", f"{r['low'] / 1e6:,.2f} MUSD", f"x{r['high_factor']:g}",
+           f"{r['high'] / 1e6:,.2f} MUSD", "none in x0.02-x50" if r["break_even"] is None else f"x{r['break_even']:.3g}"]
+          for r in rows]),
+    ]
+    if "tornado" in figures:
+        out.append(("img", "Tornado: the margin gap over each input's range", "tornado"))
     return out
 
 
@@ -143,17 +170,23 @@ def _catalog_lines(c: Comparison) -> list[str]:
         lines.append(f"tier {t}: {tier.price_usd_per_mtok:g} / {tier.input_price_usd_per_mtok:g} USD per M output/input "
                      f"tokens at >= {tier.min_interactivity_tok_s_user:g} tok/s/user ({tier.evidence_of('price_usd_per_mtok')}, "
                      f"{' '.join(tier.source_of('price_usd_per_mtok'))})")
-    data = c.sites[0].plan.data
+    f = c.finance
+    m = c.market
+    lives = ", ".join(f"{k} {v.life_years:g} y (O&M {v.om_fraction:.0%}/y)" for k, v in f.classes.items()) if f else ""
     lines += [
-        f"electricity {data.electricity_usd_per_kwh:g} USD/kWh and {AMORTIZATION_YEARS:g}-year GPU life: assumptions in "
-        "models/design_data.py; capex is GPU systems plus power chain and cooling plant per kW (no shell or land)",
-        "token revenue assumes every token served sells at its tier's list price (a site `market` caps tier demand "
-        "when set); GPU-hour revenue assumes every busy GPU-hour is rented",
+        f"finance: WACC {f.wacc:g}, electricity {f.electricity_usd_per_kwh:g} USD/kWh, asset lives {lives}; building "
+        f"{f.classes['building'].capex_usd_per_kw_it:,.0f} USD per kW of IT (twin/data/market.yaml, each value sourced "
+        "and tagged there)" if f else "finance: packaged defaults",
+        "market (twin/data/market.yaml): token demand per tier per MW at list price with DeepSeek's measured daily shape "
+        "and a price response (assumptions calibrated to the public revenue-per-GPU-hour band); GPU-hours "
+        f"{m.gpu_hours.reserved_share:.0%} reserved at the 3-year rental price, the rest on demand at "
+        f"{m.gpu_hours.on_demand_price_factor:g}x while occupied ({m.gpu_hours.on_demand_occupancy:.0%})" if m else "market: packaged defaults",
+        f"training sells only on racks whose NVLink domain has >= {TRAINING_DOMAIN_GPUS} GPUs, at the reserved price x "
+        f"goodput {TRAINING_GOODPUT:g} (Llama 3: > 90 % effective training time, https://arxiv.org/abs/2407.21783)",
         f"training: {TRAINING.params_b:g} B active parameters (DeepSeek-V3 report, https://arxiv.org/abs/2412.19437), "
         f"MFU {TRAINING.mfu:g} (assumption, twin.physics.tokens.DEFAULT_MFU)",
         "utilization profiles: twin.physics.profiles DIURNAL and TRAINING (labelled assumptions)",
-        "token billing sells training GPU-hours at the GPU-hour price; a capped GPU-hour sells at price x cap factor "
-        "(assumptions, models/billing.py)",
+        "a capped GPU-hour sells at price x cap factor (assumption, models/billing.py)",
         f"token tiers of GPU-hour-billed sites: each rack serves the best-paying tier it reaches ({tokens.__name__} tier points)",
     ]
     return lines
@@ -194,6 +227,23 @@ def figures(c: Comparison, folder: Path) -> dict[str, Path]:
         ax.grid(alpha=0.3)
     charts.legend_beside(axes[1], fontsize=8)
     out["monthly"] = _save(fig, folder / "monthly.png")
+    rows = c.sensitivity.get("tornado") or []
+    if rows:
+        fig = Figure(figsize=(8, 0.5 * len(rows) + 1.4), dpi=110)
+        ax = fig.subplots()
+        base = rows[0]["base"] / 1e6
+        for i, r in enumerate(reversed(rows)):
+            lo, hi = r["low"] / 1e6, r["high"] / 1e6
+            ax.barh(i, lo - base, left=base, color="tab:blue", label="low" if i == 0 else None)
+            ax.barh(i, hi - base, left=base, color="tab:orange", label="high" if i == 0 else None)
+        ax.set_yticks(range(len(rows)), [f"{r['label']} (x{r['low_factor']:g} / x{r['high_factor']:g})" for r in reversed(rows)],
+                      fontsize=8)
+        ax.axvline(base, color="0.3", lw=1)
+        ax.axvline(0.0, color="tab:red", lw=1, ls="--")
+        ax.set_xlabel(f"margin gap per MW-year, {c.sites[0].label} - {c.sites[1].label} (MUSD); red: verdict flips")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        out["tornado"] = _save(fig, folder / "tornado.png")
     for s in c.sites:
         if s.view is not None and Path(s.view).is_file():
             target = folder / f"view-{s.label}.png"

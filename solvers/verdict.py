@@ -1,8 +1,9 @@
 """The verdict of a comparison and common claims checked against its numbers.
 
-The verdict ranks the two facilities by margin per MW-year (revenue minus amortized capex and
-electricity, per MW of grid connection: the scarce resource) under each billing model for the given mix,
-and names the numbers that drive the difference. Claims often made about the two framings are tested
+The verdict ranks the two facilities by margin per MW-year (revenue minus capital recovery, O&M and
+electricity, per MW of grid connection: the scarce resource), first each under its own billing (the
+datacenter selling GPU-hours, the factory tokens), then under each billing model for both, and names the
+numbers that drive the difference. Claims often made about the two framings are tested
 on the same numbers; the report says plainly when one does not hold here.
 """
 
@@ -10,10 +11,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from solvers.compare import BILLING_MODELS, LIQUID
+from solvers.comparison import BILLING_MODELS, LIQUID
 
 if TYPE_CHECKING:
-    from solvers.compare import SiteResult
+    from solvers.comparison import SiteResult
 
 TIE = 0.005
 """Margins within 0.5 % of the larger one count as a tie."""
@@ -44,6 +45,8 @@ def verdict(sites: list[SiteResult], mix: dict[str, float]) -> dict[str, Any]:
         per_model[model] = {"margins": values, "winner": winner(values)}
     winners = {v["winner"] for v in per_model.values()}
     overall = winners.pop() if len(winners) == 1 else None
+    own_values = [s.metrics["margin_per_mw[own]"].value for s in sites]
+    own = {"margins": own_values, "winner": winner(own_values)}
     mix_text = ", ".join(f"{w} {share:.0%}" for w, share in mix.items())
     if overall is not None:
         head = f"{_name(sites, overall)} earns more per MW-year under both billing models."
@@ -57,7 +60,11 @@ def verdict(sites: list[SiteResult], mix: dict[str, float]) -> dict[str, Any]:
         values = [s.metrics[key].value for s in sites]
         better = winner(values if higher else [-v for v in values])
         drivers.append({"metric": key, "label": label, "values": values, "favours": better})
-    lines = [f"For {mix_text}: {head}"]
+    a, b = own_values
+    own_text = (f"each under its own billing ({sites[0].label} {_billing(sites[0])}, {sites[1].label} {_billing(sites[1])}), "
+                + ("neither earns clearly more" if own["winner"] is None else f"{_name(sites, own['winner'])} earns more")
+                + f" per MW-year: {sites[0].label} {_musd(a)} vs {sites[1].label} {_musd(b)}.")
+    lines = [f"For {mix_text}: {own_text} Under one billing model for both: {head}"]
     for model, v in per_model.items():
         a, b = v["margins"]
         lines.append(f"Margin per MW-year under {model} billing: {sites[0].label} {_musd(a)} vs {sites[1].label} "
@@ -67,7 +74,7 @@ def verdict(sites: list[SiteResult], mix: dict[str, float]) -> dict[str, Any]:
         lines.append("Driven by: " + "; ".join(
             f"{d['label']} {_num(d['values'][0])} vs {_num(d['values'][1])} (favours {sites[d['favours']].label})"
             for d in decisive) + ".")
-    return {"overall": overall, "per_model": per_model, "drivers": drivers, "text": " ".join(lines)}
+    return {"own": own, "overall": overall, "per_model": per_model, "drivers": drivers, "text": " ".join(lines)}
 
 
 def claims(sites: list[SiteResult]) -> list[dict[str, Any]]:
@@ -111,6 +118,10 @@ def _is_liquid(site: SiteResult) -> bool:
         return False
     liquid = used["nameplate_kw"][used["cooling"].isin(LIQUID)].sum()
     return bool(liquid > 0.5 * used["nameplate_kw"].sum())
+
+
+def _billing(site: SiteResult) -> str:
+    return "compute-hour" if site.billing == "gpu_hours" else "token"
 
 
 def _name(sites: list[SiteResult], i: int | None) -> str:

@@ -17,7 +17,9 @@ import twin
 from models.billing import RENTAL_3YR_USD
 from solvers.compare import INFERENCE, TRAINING, CompareError, Number, parse_mix, with_best_tiers
 from solvers.report import fmt
+from solvers.sensitivity import with_input
 from solvers.verdict import claims, verdict
+from twin.economics import default_finance, default_market
 from twin.physics import gpu, profiles, tokens
 
 pytestmark = pytest.mark.solver
@@ -27,8 +29,8 @@ MIX = {"inference": 0.8, "training": 0.2}
 
 @pytest.fixture(scope="module")
 def plans():
-    dc = solvers.optimize(blueprints.load("ai-datacenter-20mw", climate=CLIMATE), "revenue", workload=INFERENCE)
-    factory = solvers.optimize(blueprints.load("ai-factory-20mw", climate=CLIMATE), "revenue", workload=INFERENCE)
+    dc = solvers.optimize(blueprints.load("ai-datacenter-20mw", climate=CLIMATE), workload=INFERENCE)
+    factory = solvers.optimize(blueprints.load("ai-factory-20mw", climate=CLIMATE), workload=INFERENCE)
     return dc, factory
 
 
@@ -40,9 +42,11 @@ def report(plans, tmp_path_factory):
 
 
 def direct(plan) -> dict[str, float]:
-    """The report's headline numbers recomputed here from the solved facility, the catalog and fresh simulations."""
+    """The report's headline numbers recomputed here from the solved facility, the catalog, the packaged market
+    and finance, and fresh simulations."""
     fac = plan.facility
     cat = fac.catalog
+    market, fin = default_market(), default_finance()
     gpu_hours_billing = fac.graph.graph.get("billing") == "gpu_hours"
     served = with_best_tiers(fac, INFERENCE) if gpu_hours_billing else fac
     run = lambda f, util, wl: twin.simulate(f, weather=CLIMATE, hours=8760, utilization=util, workload=wl,  # noqa: E731
@@ -53,27 +57,41 @@ def direct(plan) -> dict[str, float]:
     racks = fac.table("rack").dropna(subset=["system"])
     usd_h = sum(g * RENTAL_3YR_USD[s] * gpu.cap_factor(cat, c, tdp)
                 for s, g, c, tdp in zip(racks["system"], racks["gpus"], racks["cap_w"], racks["gpu_tdp_w"]))
-    busy = {k: float((ds["utilization"] * ds["throttle"]).sum()) for k, ds in (("inf", inf), ("train", train))}
     grid_mwh = {k: float(ds["grid_power_kw"].sum()) / 1000 for k, ds in (("inf", inf), ("train", train), ("mix", mixed))}
     mw = plan.kpis["grid_limit_mw"]
     capex = plan.kpis["capex_usd"]
-    cost = capex / 4 + grid_mwh["mix"] * 1000 * 0.08
-    train_usd = MIX["training"] * usd_h * busy["train"]
-    compute_rev = MIX["inference"] * usd_h * busy["inf"] + train_usd
-    token_rev = MIX["inference"] * float(inf["revenue_usd_per_h"].sum()) + train_usd
+    capital = sum(plan.kpis[f"capex_usd[{k}]"] * (fin.crf(k) + fin.classes[k].om_fraction)
+                  for k in ("gpus", "power", "cooling", "building"))
+    cost = capital + (MIX["inference"] * grid_mwh["inf"] + MIX["training"] * grid_mwh["train"]) * 1000 * 0.08
+    g = market.gpu_hours
+    busy_train = float((train["utilization"] * train["throttle"]).mean())
+    train_usd = usd_h * 8760 * busy_train * 1.0 * 0.9              # reserved price x Llama-3 goodput
+    capacity = {str(tier): float(inf["tokens_per_s"].sel(tier=tier).sum() / inf["utilization"].sum())
+                for tier in inf["tier"].values if tier in plan.data.tiers}
+    token_inf = sum(market.revenue_usd_per_year(tier, cap, grid_mw=mw,
+                                                list_usd_per_mtok=tokens.revenue_usd_per_mtok(cat, tier, 0.5))
+                    for tier, cap in capacity.items())
+    compute_inf = usd_h * 8760 * (0.7 + 0.3 * 1.6 * 0.65) * float(inf["throttle"].mean())
+    assert g.realized_factor == pytest.approx(0.7 + 0.3 * 1.6 * 0.65)
+    compute_rev = MIX["inference"] * compute_inf + MIX["training"] * train_usd
+    token_rev = MIX["inference"] * token_inf + MIX["training"] * train_usd
     inf_tokens = float(inf["tokens_per_s"].sum()) * 3600
+    inf_cost = capital + grid_mwh["inf"] * 1000 * 0.08
+    own = compute_rev if gpu_hours_billing else token_rev
     return {
         "pue": float(mixed["grid_power_kw"].sum() / mixed["it_power_kw"].sum()),
         "wue": float(mixed["water_l_per_h"].sum() / mixed["it_power_kw"].sum()),
         "capex_per_mw": capex / mw,
         "tokens_per_joule": inf_tokens / (grid_mwh["inf"] * 3.6e9),
         "tokens_per_year": MIX["inference"] * inf_tokens,
-        "gpu_hours_per_year": float(racks["gpus"].sum()) * (MIX["inference"] * busy["inf"] + MIX["training"] * busy["train"]),
+        "gpu_hours_per_year": float(racks["gpus"].sum()) * (MIX["inference"] * float((inf["utilization"] * inf["throttle"]).sum())
+                                                            + MIX["training"] * float((train["utilization"] * train["throttle"]).sum())),
         "revenue_per_mw[compute-hour]": compute_rev / mw,
         "revenue_per_mw[token]": token_rev / mw,
         "margin_per_mw[compute-hour]": (compute_rev - cost) / mw,
         "margin_per_mw[token]": (token_rev - cost) / mw,
-        "usd_per_mtok": (capex / 4 + grid_mwh["inf"] * 1000 * 0.08) / (inf_tokens / 1e6),
+        "margin_per_mw[own]": (own - cost) / mw,
+        "usd_per_mtok": inf_cost / (inf_tokens / 1e6),
         "power_per_rack_kw": float(mixed["it_power_kw"].mean()) / len(racks),
     }
 
@@ -88,10 +106,11 @@ def test_report_numbers_equal_a_direct_computation(report, plans):
             assert number.value == pytest.approx(value, rel=1e-6), (site.name, key)
             assert fmt(value, number.unit) in md and fmt(value, number.unit) in page, (site.name, key)
             assert number.source, key
-    for key in ("money", "monthly", "view-A", "view-B"):
+    for key in ("money", "monthly", "tornado", "view-A", "view-B"):
         assert paths[key].stat().st_size > 10_000
         assert f"({paths[key].relative_to(paths['markdown'].parent).as_posix()})" in md
-    assert page.count("data:image/png;base64,") == 4 and "http" not in page.split("<body>")[0]
+    assert page.count("data:image/png;base64,") == 5 and "http" not in page.split("<body>")[0]
+    assert "What would flip the verdict" in md and "evidence of tokens and revenue" in md
 
 
 def test_the_report_traces_catalog_numbers_to_their_sources(report):
@@ -136,7 +155,8 @@ def test_the_verdict_follows_the_numbers(plans, mix):
 
 
 def site(label: str, **values: float) -> SimpleNamespace:
-    metrics = {k: Number(v, "", "test") for k, v in values.items()}
+    metrics = {k: Number(v, "", "test") for k, v in {"margin_per_mw[own]": values.get("margin_per_mw[token]", 0.0),
+                                                     **values}.items()}
     return SimpleNamespace(label=label, name=f"site-{label}", billing="tokens", metrics=metrics)
 
 
@@ -165,8 +185,19 @@ def test_claims_that_the_numbers_contradict_are_said_to_fail(plans, report):
 
 
 def test_gpu_hour_sites_sell_tokens_on_their_best_paying_tier(plans):
+    """Without a demand limit every rack takes its best-paying tier; under the packaged market no tier gets
+    more capacity than its market can ever buy."""
+    from twin.economics import Market
+
     dc = plans[0].facility
-    served = with_best_tiers(dc, INFERENCE).table("rack").dropna(subset=["system"])
+    market = default_market()
+    limited = with_best_tiers(dc, INFERENCE, market).table("rack").dropna(subset=["system"])
+    mw = dc.grid_limit_mw
+    for tier, group in limited.groupby("tier"):
+        rate = sum(g * tokens.tier_point(dc.catalog, s, tier, INFERENCE).tokens_per_s_per_gpu * gpu.cap_factor(dc.catalog, c, tdp)
+                   for s, g, c, tdp in zip(group["system"], group["gpus"], group["cap_w"], group["gpu_tdp_w"]))
+        assert rate <= market.peak_demand(tier, mw) * max(d for _, d in market.tier(tier).price_response) * (1 + 1e-9)
+    served = with_best_tiers(dc, INFERENCE, Market(daily_shape=(1.0,) * 24)).table("rack").dropna(subset=["system"])
     cat = dc.catalog
     for (system, g, cap, tdp), group in served.groupby(["system", "gpus", "cap_w", "gpu_tdp_w"]):
         usd = {}
@@ -177,6 +208,51 @@ def test_gpu_hour_sites_sell_tokens_on_their_best_paying_tier(plans):
                 continue
             usd[t] = p.tokens_per_s_per_gpu * tokens.revenue_usd_per_mtok(cat, t, p.output_share)
         assert set(group["tier"]) == {max(usd, key=usd.get)}
+
+
+@pytest.fixture(scope="module")
+def mixes(plans):
+    """The two designs compared for a training-heavy and an inference-heavy mix (two weeks simulated)."""
+    return {mix: solvers.compare(*plans, workload_mix=mix, climate=CLIMATE, render=False, hours=14 * 24)
+            for mix in ("inference=0.1,training=0.9", "inference=0.9,training=0.1")}
+
+
+def test_mix_changes_the_verdict_or_the_report_says_where_it_flips(mixes):
+    winners = {mix: r.verdict["own"]["winner"] for mix, r in mixes.items()}
+    flips = {mix: [row for row in r.sensitivity["tornado"] if row["break_even"] is not None] for mix, r in mixes.items()}
+    assert len(set(winners.values())) == 2 or all(flips.values())
+    for r in mixes.values():
+        swings = [row["swing"] for row in r.sensitivity["tornado"]]
+        assert swings == sorted(swings, reverse=True) and swings[0] > 0
+        assert {row["input"] for row in r.sensitivity["tornado"]} == {
+            "token_price", "sell_through", "gpu_hour_price", "occupancy", "capex", "electricity", "utilization"}
+
+
+@pytest.mark.parametrize("key", ["token_price", "gpu_hour_price"])
+def test_rerunning_at_the_break_even_ties_the_verdict(plans, mixes, key):
+    """Re-running the whole comparison (simulations included) with the input at its break-even gives equal
+    own-billing margins, and 5 % either side gives opposite verdicts."""
+    mix = "inference=0.1,training=0.9"
+    row = next(r for r in mixes[mix].sensitivity["tornado"] if r["input"] == key)
+    if row["break_even"] is None:
+        pytest.skip(f"{key}: no break-even within the search range for this mix")
+    margins = {}
+    for f in (row["break_even"] * 0.95, row["break_even"], row["break_even"] * 1.05):
+        market, finance, use = with_input(default_market(), default_finance(), key, f)
+        r = solvers.compare(*plans, workload_mix=mix, climate=CLIMATE, render=False, hours=14 * 24, market=market,
+                            finance=finance, utilization=use)
+        margins[f] = [s.metrics["margin_per_mw[own]"].value for s in r.sites]
+    low, tie, high = margins.values()
+    assert tie[0] == pytest.approx(tie[1], rel=1e-6)
+    assert np.sign(low[0] - low[1]) == -np.sign(high[0] - high[1]) != 0
+
+
+def test_training_sells_only_where_the_nvlink_domain_fits(plans):
+    from solvers.compare import gpu_hour_rate
+
+    factory = plans[1].facility
+    assert gpu_hour_rate(factory, min_domain=8) == gpu_hour_rate(factory)
+    assert gpu_hour_rate(factory, min_domain=10_000) == (0.0, 0.0)
 
 
 def test_parse_mix():

@@ -89,7 +89,10 @@ def test_the_retrofit_keeps_positions_and_power_chain_and_goes_denser():
 
 
 def test_the_rubin_factory_optimizes_on_800_vdc():
-    plan = solvers.optimize(small("rubin-factory-1gw"), "revenue", time_limit=30)
+    with pytest.raises(twin.InfeasibleDesign, match="evidence='claims'"):       # Rubin throughput is a vendor claim
+        solvers.optimize(small("rubin-factory-1gw"), time_limit=30)
+    plan = solvers.optimize(small("rubin-factory-1gw"), evidence="claims", time_limit=30)
+    assert plan.kpis["evidence_tokens_share[vendor_claim]"] == pytest.approx(1.0)
     assert check_plan(plan) == []
     assert set(racks(plan.facility)["system"]) <= {"vera_rubin_nvl72", "rubin_ultra_nvl576"}
     assert {plan.facility.graph.nodes[n]["model"] for n in plan.facility.nodes_of("ups")} == {"dc_800v"}

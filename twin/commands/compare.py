@@ -9,10 +9,11 @@ import typer
 
 from twin.cli import BLUEPRINT_HELP, app, console, friendly, tabular
 from twin.commands import output
+from twin.commands.knobs import MARKET_HELP, design_kwargs
 
 HEADLINE = ("gpus", "rack_kw_mean", "pue", "wue", "tokens_per_joule", "capex_per_mw", "usd_per_mtok",
-            "revenue_per_mw[compute-hour]", "revenue_per_mw[token]", "margin_per_mw[compute-hour]",
-            "margin_per_mw[token]", "fit", "binds")
+            "revenue_per_gpu_hour", "margin_per_mw[own]", "revenue_per_mw[compute-hour]", "revenue_per_mw[token]",
+            "margin_per_mw[compute-hour]", "margin_per_mw[token]", "fit", "evidence", "binds")
 
 
 @app.command()
@@ -28,16 +29,22 @@ def compare(
     out: str = typer.Option("compare-report", help="Folder for report.md, report.html and the figures."),
     no_render: bool = typer.Option(False, "--no-render", help="Skip the 3D views."),
     time_limit: float = typer.Option(60.0, help="Solver time limit per design, seconds."),
+    market: Optional[Path] = typer.Option(None, help=MARKET_HELP + " One market for both sites."),
 ) -> None:
-    """Design, simulate and compare two facilities; print the verdict and write the report."""
+    """Design both facilities for profit under one market, simulate and compare them; print the verdict,
+    what would flip it (tornado and break-even prices) and write the report."""
+    import blueprints
     from solvers.compare import compare as run
 
     folder = Path(out)
+    knobs = design_kwargs(blueprints.load(a), market=market) if market is not None else {}
     with console.status(f"designing and simulating {a} and {b}"):
         result = run(a, b, workload_mix=workload_mix, climate=climate, hours=hours, render=not no_render,
-                     views_dir=folder / "report-figures", time_limit=time_limit)
+                     views_dir=folder / "report-figures", time_limit=time_limit,
+                     **{k: knobs[k] for k in ("market", "finance") if k in knobs})
         paths = result.save(folder)
     output.show(comparison_table(result))
+    output.show(tornado_table(result))
     console.print(f"[bold]verdict:[/] {result.verdict['text']}")
     for c in result.claims:
         console.print(f"{'holds' if c['holds'] else '[yellow]does not hold here[/]'}: {c['claim']} ({c['numbers']})")
@@ -56,3 +63,18 @@ def comparison_table(result) -> output.Output:
     display = {k: (lambda v, unit=first[k].unit: fmt(v, unit)) for k in HEADLINE}
     return output.Output("comparison", frame, "comparison", labels={k: LABELS.get(k, k) for k in HEADLINE},
                          display=display, vertical=True)
+
+
+def tornado_table(result) -> output.Output:
+    """The own-billing margin gap (A - B) at each input's low and high factor, and its break-even factor."""
+    import pandas as pd
+
+    rows = result.sensitivity.get("tornado") or []
+    frame = pd.DataFrame([{"input": r["label"], "low_factor": r["low_factor"], "gap_low_musd": r["low"] / 1e6,
+                           "high_factor": r["high_factor"], "gap_high_musd": r["high"] / 1e6,
+                           "break_even_factor": r["break_even"]} for r in rows]).set_index("input")
+    a, b = result.sites
+    return output.Output("tornado", frame, f"what would flip the verdict (margin gap {a.label} - {b.label}, MUSD per MW-year)",
+                         labels={"low_factor": "low x", "gap_low_musd": "gap at low", "high_factor": "high x",
+                                 "gap_high_musd": "gap at high", "break_even_factor": "break-even x"},
+                         display={"break_even_factor": lambda v: "none" if v is None or v != v else f"x{v:.3g}"})
