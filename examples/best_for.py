@@ -18,7 +18,7 @@ from pathlib import Path
 import blueprints
 import solvers
 from solvers.compare import INFERENCE
-from twin.io import atomic_write
+from twin.atomic import atomic_write
 
 CASES = {
     "large-scale training": ("inference=0.05,training=0.95", None),

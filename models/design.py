@@ -8,7 +8,7 @@ Variables (integer unless noted):
   plant_it         kW of IT the power chain is built for (continuous)
   plant_heat[c]    kW of heat the cooling units and heat rejection of technology c are built for (continuous)
 Options a hall class cannot take (cooling limit, incompatible system, floor loading) get no variable.
-Rows: one cooling per hall, rack positions, serving <= built, tier demand and commitments, grid power at
+Rows: one cooling per hall, rack positions, racks serving = racks built, tier demand and commitments, grid power at
 the design ambient (IT x (1 + chain losses) + cooling + aux), plant sizing, capex budget.
   sold[t, h, k]    tokens/s of tier t sold in hour h of the day on segment k of its demand curve (continuous)
 Objectives: 'profit' (USD/year: market revenue - capital recovery and O&M per asset class - energy;
@@ -92,7 +92,8 @@ def build(data: DesignData, objective: str = "profit", *, lam: float = 0.0, elas
                 rows=np.concatenate([pos_rows, np.arange(len(kc))]), cols=np.concatenate([rv, hv]),
                 vals=np.concatenate([np.ones(len(kco)), -positions[hk]]), ub=0.0)
     lp.add_rows("serving", [(o,) for o in data.options], rows=np.concatenate([ot_o, o_of]),
-                cols=np.concatenate([sv, rv]), vals=np.concatenate([np.ones(len(ot)), -np.ones(len(kco))]), ub=0.0)
+                cols=np.concatenate([sv, rv]), vals=np.concatenate([np.ones(len(ot)), -np.ones(len(kco))]),
+                lb=0.0, ub=0.0)                 # every rack built serves a tier (the simulator serves untiered racks on all)
     lp.add_rows("demand", [(t,) for t in data.tiers], rows=ot_t, cols=sv, vals=tok, ub=data.demand)
 
     scale = np.maximum(np.where(data.commitment > 0, data.commitment, 1.0), 1.0)      # rows in units of the commitment

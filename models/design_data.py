@@ -27,8 +27,6 @@ AIR_REJECTION = ("chiller_water_cooled", "cooling_tower")
 blueprint overrides it with site `heat_rejection: {dlc: [dry_cooler], ...}`)."""
 ELECTRICITY_USD_PER_KWH = 0.08
 """Assumption: US industrial average, 5-10 c/kWh (EIA Electric Power Annual 2023, official_statistics)."""
-AMORTIZATION_YEARS = 4.0
-"""Assumption: 4-year economic life of GPU systems (SemiAnalysis TCO model, analyst_estimate)."""
 COOLING_SPARE = 1.25
 """Assumption: N+1 cooling with four duty units installs 5/4 of the load."""
 HOURS_PER_YEAR = 8760.0

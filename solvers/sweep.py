@@ -50,7 +50,7 @@ KEYS: dict[str, str] = {
     "precision": "fp8 or fp4",
     "isl": "input tokens per request",
     "osl": "output tokens per request",
-    "objective": "optimize: revenue, tokens or tokens-per-dollar",
+    "objective": "optimize: profit (default), revenue, tokens or tokens-per-dollar",
     "power_caps": "optimize: allow GPU power caps",
     "capex_budget_usd": "optimize: capex budget, USD",
     "verify": "optimize: check and correct the design with the simulator",
@@ -223,7 +223,7 @@ def _optimize(facility: Facility, s: Mapping[str, Any]) -> tuple[dict, dict]:
     kwargs = {k: s[k] for k in ("grid_mw", "power_caps", "capex_budget_usd", "verify", "time_limit", "mip_gap") if k in s}
     if "system" in s:
         kwargs["systems"] = _listify(s["system"])
-    plan = optimize(facility, s.get("objective", "revenue"), workload=_workload(s, None), **kwargs)
+    plan = optimize(facility, s.get("objective", "profit"), workload=_workload(s, None), **kwargs)
     tiers = {k[len("tokens_per_s["):-1]: float(v) for k, v in plan.kpis.items() if k.startswith("tokens_per_s[")}
     kpis = {k: v for k, v in plan.kpis.items() if not k.startswith("tokens_per_s[")}
     kpis["interactivity_tok_s_user"] = _interactivity(facility, tiers)

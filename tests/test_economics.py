@@ -48,6 +48,10 @@ def test_daily_shape_and_sell_through_hand_computed():
 def test_default_daily_shape_is_deepseeks_node_count():
     """DeepSeek's serving nodes averaged 226.75 of a 278-node peak (official Day-6 disclosure)."""
     assert default_market().shape("standard").mean() == pytest.approx(226.75 / 278, abs=0.005)
+    m = flat_market(demand_tokens_per_s=100.0)
+    m = Market(daily_shape=tuple(h / 23 for h in range(24)), tiers=m.tiers)
+    t = np.arange(np.datetime64("2025-01-01T00"), np.datetime64("2025-01-03T00"), np.timedelta64(1, "h"))
+    assert m.demand_series("standard", t, grid_mw=5) == pytest.approx([100.0 * (h % 24) / 23 for h in range(48)])
 
 
 def test_capital_recovery_hand_computed():

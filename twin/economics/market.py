@@ -18,6 +18,9 @@ GPU-hour over the system's reserved (3-year rental) price.
 True
 >>> m.revenue_usd_per_year("standard", 0.0, grid_mw=10, list_usd_per_mtok=3.0)
 0.0
+>>> t = np.array(["2025-07-01T03", "2025-07-01T15"], dtype="datetime64[h]")
+>>> [round(x) for x in m.demand_series("standard", t, grid_mw=1.0)]
+[44850, 150000]
 """
 
 from __future__ import annotations
@@ -124,6 +127,11 @@ class Market:
     def hourly_demand(self, tier: str, grid_mw: float) -> np.ndarray:
         """(24,) tokens/s demanded at list price in each hour of the day."""
         return self.peak_demand(tier, grid_mw) * self.shape(tier)
+
+    def demand_series(self, tier: str, time: Any, grid_mw: float) -> np.ndarray:
+        """Tokens/s demanded at list price at each time stamp (numpy datetime64; site-local hour of day)."""
+        hours = (np.asarray(time, dtype="datetime64[h]").astype("int64") % HOURS_PER_DAY).astype(int)
+        return self.hourly_demand(tier, grid_mw)[hours]
 
     def gpu_hour_factor(self) -> float:
         """Revenue per installed GPU-hour over the system's 3-year rental price, knobs applied."""
