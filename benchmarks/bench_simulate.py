@@ -6,7 +6,8 @@ Each scenario runs in its own process. `imports s`: importing xarray (which impo
 `simulate s`: the first simulate() call (facility already built; weather synthesis, topology and the run);
 `warm s`: the same call again; `peak MB`: the process's peak RSS (the 1 GW graph alone holds ~0.6 GB);
 `sim +MB`: RSS the second simulation added at its peak over what was held before it (sampled every 10 ms).
-`baseline s`: a fixed numpy kernel timed in the same process just before (so `simulate / baseline` compares
+`simulate CPU s`: the process CPU time of that call (less sensitive to other jobs than wall time);
+`load avg`: the machine's 1-minute load average at the end of the run; `baseline s`: a fixed numpy kernel timed in the same process just before (so `simulate / baseline` compares
 runs on a machine whose load changes); `heat residual`: max |heat rejected - (IT + unit power + compressor)|
 over IT; `weather`: the kind of weather the run used.
 """
@@ -63,9 +64,9 @@ def baseline_kernel():
 
 
 baseline_s = baseline_kernel()
-t1 = time.perf_counter()
+t1, c1 = time.perf_counter(), time.process_time()
 ds = scenario_run()          # timed alone: a sampling thread would compete for the GIL
-sim_s = time.perf_counter() - t1
+sim_s, cpu_s = time.perf_counter() - t1, time.process_time() - c1
 del ds
 before = proc.memory_info().rss
 peak = [before]
@@ -87,7 +88,7 @@ s = ds.twin.summary()
 print(json.dumps({
     "scenario": scenario, "racks": int(ds.attrs["racks"]), "steps": int(ds.sizes["time"]),
     "devices": int(ds.sizes.get("device", 0)), "imports_s": imports_s, "build_s": build_s, "simulate_s": sim_s,
-    "warm_s": warm_s,
+    "warm_s": warm_s, "cpu_s": cpu_s, "load": os.getloadavg()[0],
     "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "sim_mb": (peak[0] - before) / 2**20,
     "pue": s["pue"], "conservation": ds.twin.conservation_error(), "baseline_s": baseline_s,
     "heat": float((abs(ds.heat_rejected_kw - ds.it_power_kw - ds.units_power_kw - ds.chiller_power_kw)
@@ -110,16 +111,16 @@ def main() -> None:
     args = parser.parse_args()
     pick = {"gw": ["gw-hourly"], "gw-per-rack": ["gw-hourly-per-rack"], "minute": ["100mw-minute-dask"]}
     names = pick[args.only] if args.only else SCENARIOS
-    print("| scenario | racks | steps | devices | imports s | build s | simulate s | warm s | baseline s | simulate / baseline "
-          "| peak MB | sim +MB | PUE | max rel. residual | heat residual | weather |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| scenario | racks | steps | devices | imports s | build s | simulate s | simulate CPU s | warm s | baseline s "
+          "| simulate / baseline | load avg | peak MB | sim +MB | PUE | max rel. residual | heat residual | weather |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name in names:
         r = run(name)
         note = f" (NetCDF {r['file_mb']:.0f} MB)" if "file_mb" in r else ""
         warm = "" if r["warm_s"] != r["warm_s"] else f"{r['warm_s']:.2f}"
         print(f"| {r['scenario']}{note} | {r['racks']:,} | {r['steps']:,} | {r['devices']:,} | {r['imports_s']:.2f} | "
-              f"{r['build_s']:.1f} | {r['simulate_s']:.2f} | {warm} | {r['baseline_s']:.2f} | "
-              f"{r['simulate_s'] / r['baseline_s']:.1f} | {r['peak_mb']:,.0f} | {r['sim_mb']:,.0f} | "
+              f"{r['build_s']:.1f} | {r['simulate_s']:.2f} | {r['cpu_s']:.2f} | {warm} | {r['baseline_s']:.2f} | "
+              f"{r['simulate_s'] / r['baseline_s']:.1f} | {r['load']:.1f} | {r['peak_mb']:,.0f} | {r['sim_mb']:,.0f} | "
               f"{r['pue']:.4f} | {r['conservation']:.1e} | {r['heat']:.1e} | {r['weather']} |")
 
 
