@@ -47,7 +47,7 @@ def test_ids_are_the_agreed_ones():
     assert {"dry_cooler", "dry_cooler_adiabatic", "cooling_tower", "chiller_air_cooled",
             "chiller_water_cooled"} == set(CAT.heat_rejection_units)
     assert {"free", "standard", "premium"} <= set(CAT.tiers)
-    assert {"measured_default", "vendor_claim"} == set(CAT.power_cap_curves)
+    assert {"measured_default", "vendor_claim", "training_sweeps"} == set(CAT.power_cap_curves)
 
 
 def test_unknown_id_suggests_the_closest():
