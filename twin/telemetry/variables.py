@@ -74,6 +74,7 @@ GPU_FIELDS: dict[str, tuple[str, str]] = {
 }
 _FIELD_ALIASES = {"POWER": "power_w", "GPUTL": "gpu_util", "TMP": "temperature.gpu", "SMCLK": "clocks.sm",
                   "power.draw.avg": "power.draw.average"}
+_LOWER_FIELDS = {k.lower(): k for k in GPU_FIELDS}
 
 
 def gpu_field(name: str) -> str | None:
@@ -82,8 +83,7 @@ def gpu_field(name: str) -> str | None:
     s = _FIELD_ALIASES.get(s, s)
     if s in GPU_FIELDS:
         return s
-    lower = {k.lower(): k for k in GPU_FIELDS}
-    return lower.get(s.lower())
+    return _LOWER_FIELDS.get(s.lower())
 
 
 def kind_of(name: str) -> str:

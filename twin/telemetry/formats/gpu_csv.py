@@ -42,10 +42,10 @@ def split_header(name: str) -> tuple[str, str]:
 
 def is_header(cells: list[str]) -> bool:
     lowered = {c.lower() for c in cells}
-    has_time = any(c in lowered for c in TIME)
-    fields = [gpu_field(split_header(c)[0]) for c in cells]
+    if not any(c in lowered for c in TIME):
+        return False
     long_form = any(c in lowered for c in FIELD) and any(c in lowered for c in VALUE)
-    return has_time and (any(fields) or long_form and any(c in lowered for c in GPU + UUID))
+    return any(gpu_field(split_header(c)[0]) for c in cells) or long_form and any(c in lowered for c in GPU + UUID)
 
 
 def read(path: str, text: str, *, dayfirst: bool = False) -> Readings:
