@@ -36,6 +36,7 @@ from solvers.report import markdown, write_report
 from solvers.sensitivity import OWN, evaluate, tornado
 from solvers.verdict import claims, verdict
 from twin.physics.tokens import Workload
+from twin.progress import Progress, Stages
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -96,6 +97,7 @@ def compare(
     market: Market | None = None,
     finance: Finance | None = None,
     utilization: float = 1.0,
+    progress: Progress | None = None,
 ) -> Comparison:
     """Design (unless given a Plan), simulate and compare two facilities for a workload mix.
 
@@ -106,6 +108,7 @@ def compare(
     market, finance: one `twin.economics.Market` and `Finance` for both (default: the packaged ones), so
     both framings are designed for profit and valued under the same demand realism. utilization scales
     the capacity each site delivers (the tornado's utilization input).
+    progress: `progress(done, total, stage)` as each site's design and simulation, and the rendering, start.
 
     >>> r = compare("ai-datacenter-20mw", "ai-factory-20mw", workload_mix="inference=0.8,training=0.2")  # doctest: +SKIP
     >>> r.verdict["text"]  # doctest: +SKIP
@@ -115,8 +118,11 @@ def compare(
     mix = parse_mix(workload_mix)
     market = market if market is not None else default_market()
     finance = finance if finance is not None else default_finance()
-    sites = [_assess(x, label, mix, climate, hours, time_limit, market, finance, utilization)
-             for x, label in ((a, "A"), (b, "B"))]
+    stages = Stages(progress, ["designing and simulating A", "designing and simulating B"] + (["rendering"] if render else []))
+    sites = []
+    for x, label in ((a, "A"), (b, "B")):
+        sites.append(_assess(x, label, mix, climate, hours, time_limit, market, finance, utilization))
+        stages.next()
     if render:
         import tempfile
 
@@ -127,6 +133,7 @@ def compare(
         for s in sites:
             s.view = twin.render(s.plan.facility, folder / f"view-{s.label}.png", color_by="rack_power_kw",
                                  window_size=(1000, 640), title=f"{s.label}: {s.name} (rack kW)")
+        stages.next()
     econ = [s.economics for s in sites]
     return Comparison(mix, climate, hours, sites, verdict(sites, mix), claims(sites), market, finance,
                       {"tornado": tornado(econ, mix, market, finance) if utilization == 1.0 else [],

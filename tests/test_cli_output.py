@@ -62,8 +62,40 @@ def commands(folder: Path) -> dict[str, list[str]]:
         "compare": ["compare", "ai-datacenter-hall", "ai-factory-hall", "--hours", "24", "--no-render", "--out",
                     str(folder / "cmp")],
         "export": ["export", "ai-factory-hall", "--usd", str(folder / "hall.usdc"), "--check"],
+        "dispatch": ["dispatch", "ai-factory-hall", "--hours", "24", "--training", "0.4"],
+        "swings": ["swings", "ai-factory-hall", "--seconds", "600"],
+        "flex": ["flex", "ai-factory-hall", "--hours", "24", "--notices", "0", "--durations", "1,3", "--depths", "10"],
+        "telemetry-import": ["telemetry", "import", str(folder / "bms.csv"), "--mapping", str(folder / "map.yaml"),
+                             "--blueprint", str(folder / "small.yaml"), "--out", str(folder / "measured.nc")],
+        "telemetry-trace": ["telemetry", "trace", str(folder / "chat.csv"), "--out", str(folder / "demand.nc"),
+                            "--blueprint", str(folder / "small.yaml"), "--peak-utilization", "0.8"],
+        "replay": ["replay", str(folder / "small.yaml"), str(folder / "measured.nc")],
+        "calibrate": ["calibrate", str(folder / "small.yaml"), str(folder / "measured.nc"), "--params", "gpu.idle_w",
+                      "--out", str(folder / "fitted.yaml")],
     })
     return runs
+
+
+def telemetry_files(folder: Path) -> None:
+    """What the telemetry commands read: a small facility, a BMS export of its simulated racks, a request trace."""
+    import twin
+    from tests.conftest import small_facility
+
+    site = small_facility()
+    site.save(folder / "small.yaml")
+    u = np.random.default_rng(4).uniform(0.1, 1.0, (24, 4))
+    sim = twin.simulate(site, weather="lulea", hours=24, utilization=u, per_rack=True, start="2025-03-01")
+    rows = ["Point,Units,Timestamp,Value"]
+    for i, t in enumerate(pd.DatetimeIndex(sim.time.values)):
+        for j, rack in enumerate(sim.rack.values):
+            rows += [f"{rack}.KW,kW,{t:%Y-%m-%d %H:%M},{sim.rack_power_kw.values[i, j]:.3f}",
+                     f"{rack}.UTIL,%,{t:%Y-%m-%d %H:%M},{100 * u[i, j]:.4f}"]
+    (folder / "bms.csv").write_text("\n".join(rows) + "\n")
+    (folder / "map.yaml").write_text(
+        "patterns:\n  - {match: '^(?P<r>.+)\\.KW$', variable: rack_power_kw, node: '{r}'}\n"
+        "  - {match: '^(?P<r>.+)\\.UTIL$', variable: rack_utilization, node: '{r}'}\n")
+    (folder / "chat.csv").write_text("TIMESTAMP,ContextTokens,GeneratedTokens\n" + "".join(
+        f"2025-03-01 10:{m:02d}:{s:02d}.000,1000,500\n" for m in range(5) for s in range(0, 60, 7)))
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +106,7 @@ def printed(tmp_path_factory):
     (folder / "bad.yaml").write_text(text.replace("rating_kw: 9000", "rating_kw: 10").replace("rating_kw: 1600", "rating_kw: 1"))
     (folder / "w.yaml").write_text("workloads:\n  - {id: chat, tier: standard}\n"
                                    "  - {id: api, tier: premium, demand_tokens_per_s: 1.0e6}\n")
+    telemetry_files(folder)
     spec, keys = [], []
     for name, args in commands(folder).items():
         for fmt in FORMATS:

@@ -85,3 +85,13 @@ def test_optimize_reports_solve_and_verification_stages():
     assert seen[0] == (0, 2, "solving") and seen[1] == (1, 2, "verifying by simulation")
     assert seen[-1][0] == seen[-1][1] and seen[-1][2] == "done"
     assert all(0 <= d <= t for d, t, _ in seen)
+
+
+@pytest.mark.solver
+def test_compare_reports_each_site_then_the_views():
+    import solvers
+
+    seen = []
+    solvers.compare("ai-datacenter-hall", "ai-factory-hall", hours=24, render=False,
+                    progress=lambda d, t, w: seen.append((d, t, w)))
+    assert seen == [(0, 2, "designing and simulating A"), (1, 2, "designing and simulating B"), (2, 2, "done")]

@@ -35,13 +35,15 @@ def compare(
     what would flip it (tornado and break-even prices) and write the report."""
     import blueprints
     from solvers.compare import compare as run
+    from twin.progress import bar
 
     folder = Path(out)
     knobs = design_kwargs(blueprints.load(a), market=market) if market is not None else {}
-    with console.status(f"designing and simulating {a} and {b}"):
+    with bar(console, f"comparing {a} and {b}", "stages") as progress:
         result = run(a, b, workload_mix=workload_mix, climate=climate, hours=hours, render=not no_render,
-                     views_dir=folder / "report-figures", time_limit=time_limit,
+                     views_dir=folder / "report-figures", time_limit=time_limit, progress=progress,
                      **{k: knobs[k] for k in ("market", "finance") if k in knobs})
+        progress(1, 1, f"writing {folder}")
         paths = result.save(folder)
     output.show(comparison_table(result))
     output.show(tornado_table(result))

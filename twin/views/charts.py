@@ -68,11 +68,13 @@ def time_axis(ax: Any) -> None:
 
 
 def month_axis(ax: Any, months: Sequence[int]) -> None:
-    """Month numbers 1-12 on the x axis shown by name."""
+    """Month numbers 1-12 on the x axis shown by name; a year's twelve names in a smaller type, so they stand apart."""
     import calendar
 
     ticks = [int(m) for m in months]
     ax.set_xticks(ticks, [calendar.month_abbr[m] for m in ticks])
+    if len(ticks) > 6:
+        ax.tick_params(axis="x", labelsize=8)
 
 
 def legend_beside(ax: Any, **options: Any) -> Any:
