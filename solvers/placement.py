@@ -24,6 +24,7 @@ from solvers.highs import Solution, Status, solve_direct, solve_pyomo
 from twin.contingency import IDLE
 from twin.errors import InfeasibleDesign, TwinError
 from twin.graph import bulk
+from twin.progress import Progress, Stages
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -77,6 +78,7 @@ def place(
     mip_gap: float = 1e-3,
     path: str = "pyomo",
     check: str = "base",
+    progress: Progress | None = None,
 ) -> Placement:
     """Assign `workloads` (a workloads YAML path, a mapping or a list; see `models.placement_data`) to racks.
 
@@ -85,6 +87,7 @@ def place(
     the surviving racks fit every rating once re-capped to the catalog's minimum cap. capacity: 'rating'
     (group members share the load up to their ratings) or 'usable' (spares held back). path: 'pyomo' or
     'direct' (highspy). check: re-derive device loads with the independent checker ('base', 'n1', 'none').
+    progress: `progress(done, total, stage)` as the model data, the solve and the check start.
     """
     with bulk():
         if objective not in OBJECTIVES:
@@ -92,6 +95,7 @@ def place(
         if check not in CHECKS or path not in ("pyomo", "direct"):
             raise TwinError(f"check must be one of {CHECKS} and path 'pyomo' or 'direct', got {check!r}, {path!r}")
         t0 = time.perf_counter()
+        stages = Stages(progress, ["preparing blocks and ratings", "solving"] + (["checking"] if check != "none" else []))
         data = placement_data(facility, workloads, secure=secure, capacity=capacity, levels=levels)
         if objective == "revenue":
             missing = [w.id for w in data.workloads if w.kind == "training" and w.usd_per_gpu_hour is None]
@@ -99,6 +103,7 @@ def place(
                 raise TwinError(f"training workload {missing[0]!r} has no usd_per_gpu_hour, so it is worth nothing under "
                                 "objective revenue; give it one or use objective tokens")
         t1 = time.perf_counter()
+        stages.next()
         lp = build(data, objective, migration_penalty=migration_penalty)
         solve = solve_pyomo if path == "pyomo" else solve_direct
         sol = solve(lp, time_limit=time_limit, mip_gap=mip_gap)
@@ -110,6 +115,7 @@ def place(
         values = lp.split(sol.x)
         racks = rack_decisions(facility, data, values)
         t3 = time.perf_counter()
+        stages.next()
         result = Placement(objective, {}, decisions_dataset(data, racks, sol, objective, secure), facility, racks, sol, data)
         if check != "none":
             from twin.contingency_check import n1_overloads, overloads
@@ -117,6 +123,7 @@ def place(
             result.problems = overloads(facility, capacity=capacity, kw=racks["power_kw"])
             if check == "n1":
                 result.problems += [p for ps in n1_overloads(result.facility).values() for p in ps]
+            stages.next()
         t4 = time.perf_counter()
         timings = {"data_s": t1 - t0, **{k: v for k, v in sol.timings.items()}, "apply_s": t3 - t2, "check_s": t4 - t3,
                    "total_s": t4 - t0}

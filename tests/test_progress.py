@@ -95,3 +95,14 @@ def test_compare_reports_each_site_then_the_views():
     solvers.compare("ai-datacenter-hall", "ai-factory-hall", hours=24, render=False,
                     progress=lambda d, t, w: seen.append((d, t, w)))
     assert seen == [(0, 2, "designing and simulating A"), (1, 2, "designing and simulating B"), (2, 2, "done")]
+
+
+@pytest.mark.solver
+def test_placement_reports_data_solve_and_check():
+    import blueprints
+    import solvers
+
+    seen = []
+    solvers.place(blueprints.load("ai-factory-hall"), [{"id": "chat", "tier": "standard"}],
+                  progress=lambda d, t, w: seen.append((d, t, w)))
+    assert seen == [(0, 3, "preparing blocks and ratings"), (1, 3, "solving"), (2, 3, "checking"), (3, 3, "done")]

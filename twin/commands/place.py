@@ -40,11 +40,13 @@ def place(
     """Place inference pools and training jobs on racks; print KPIs and one line per workload."""
     import blueprints
     import solvers
+    from twin.progress import bar
 
     site = blueprints.load(blueprint)
-    with console.status(f"placing workloads on {site.name}"):
+    with bar(console, f"placing workloads on {site.name}", "stages") as progress:
         result = solvers.place(site, workloads, objective=objective, secure=secure, capacity=capacity,
-                               migration_penalty=migration_penalty, time_limit=time_limit, check=check)
+                               migration_penalty=migration_penalty, time_limit=time_limit, check=check,
+                               progress=progress)
     output.show(output.record("kpis", {k: result.kpis[k] for k in KPIS if k in result.kpis},
                               f"{site.name}: placement ({objective}{', N-1 secure' if secure else ''})"))
     output.show(workload_table(result.decisions))
