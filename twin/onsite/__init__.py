@@ -73,8 +73,9 @@ def table(facility: Facility) -> pd.DataFrame:
 
     d = defaults()
     rows = []
+    found = [(n, a) for n, a in facility.graph.nodes(data=True) if a.get("kind") in KINDS]    # one pass over the graph
     for kind in KINDS:
-        for node, attrs in facility.graph.nodes(data=True):
+        for node, attrs in found:
             if attrs.get("kind") != kind:
                 continue
             rating = _positive(attrs.get("rating_kw"), node, "rating_kw")
