@@ -200,3 +200,13 @@ def test_calibration_requests_are_checked():
         twin.calibrate(site, measured[["rack_utilization", "dry_bulb_c"]], parameters=["gpu.idle_w"])
     with pytest.raises(CalibrationError, match=r"bounds 5..1 are empty"):
         twin.calibrate(site, measured, parameters={"gpu.idle_w": (5, 1)})
+
+
+def test_per_series_metrics_at_once_equal_the_one_series_functions():
+    rng = np.random.default_rng(2)
+    y = rng.normal(10, 1, (60, 5))
+    yhat = y + rng.normal(0, 1, y.shape)
+    y[3, 2], yhat[7, 4] = np.nan, np.nan                   # gaps take the one-column path
+    assert metrics.cv_rmse_columns(y, yhat, 2) == pytest.approx([metrics.cv_rmse(y[:, j], yhat[:, j], 2) for j in range(5)])
+    r = y - yhat
+    assert fitting.lag1_columns(r) == pytest.approx([fitting.lag1(r[:, j]) for j in range(5)])

@@ -80,6 +80,21 @@ def lag1(residuals: np.ndarray) -> float:
     return float(r[1:] @ r[:-1]) / den if den > 0 else 0.0
 
 
+def lag1_columns(r: np.ndarray) -> np.ndarray:
+    """`lag1` of each column of a (time x series) array; columns without gaps in one vectorized pass."""
+    r = np.asarray(r, dtype=float).reshape(len(r), -1)
+    out = np.zeros(r.shape[1])
+    full = np.isfinite(r).all(axis=0)
+    if full.any() and r.shape[0] >= 3:
+        x = r[:, full] - r[:, full].mean(axis=0)
+        den = (x * x).sum(axis=0)
+        num = (x[1:] * x[:-1]).sum(axis=0)
+        out[full] = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+    for j in np.flatnonzero(~full):
+        out[j] = lag1(r[:, j])
+    return out
+
+
 def effective_n(n: int, rho: float) -> float:
     """Guideline 14's effective number of independent points, n (1 - rho) / (1 + rho), for rho > 0."""
     rho = min(max(rho, 0.0), 0.999)

@@ -64,6 +64,17 @@ def cv_rmse(y, yhat, p: int = 0) -> float:
     return float(100.0 * np.sqrt(((y - yhat) ** 2).sum() / (y.size - p)) / y.mean())
 
 
+def cv_rmse_columns(y: np.ndarray, yhat: np.ndarray, p: int = 0) -> np.ndarray:
+    """`cv_rmse` of each column of (time x series) arrays at once."""
+    ok = np.isfinite(y) & np.isfinite(yhat)
+    n = ok.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(ok, y, 0.0).sum(axis=0) / n
+        ss = (np.where(ok, y - yhat, 0.0) ** 2).sum(axis=0)
+        out = 100.0 * np.sqrt(ss / (n - p)) / mean
+    return np.where((n > p) & (mean != 0), out, np.nan)
+
+
 def judge(cv: float, bias: float, criteria: Criteria) -> bool:
     return bool(cv <= criteria.cv_rmse_pct and abs(bias) <= criteria.nmbe_pct)
 
@@ -92,7 +103,7 @@ def series_metrics(name: str, y: pd.DataFrame, yhat: pd.DataFrame, p: int = 0) -
                  "cv_rmse_pct": cv, "nmbe_pct": bias, "cv_limit_pct": HOURLY.cv_rmse_pct,
                  "nmbe_limit_pct": HOURLY.nmbe_pct, "passes": judge(cv, bias, HOURLY)})
     if y.shape[1] > 1:
-        per = [cv_rmse(hy[c].values, hp[c].values, p) for c in hy.columns]
+        per = cv_rmse_columns(hy.to_numpy(dtype=float), hp.to_numpy(dtype=float), p)
         if np.isfinite(per).any():
             worst = int(np.nanargmax(per))
             rows[-1]["worst_series"] = f"{hy.columns[worst]} ({per[worst]:.1f} %)"
@@ -147,4 +158,4 @@ def compare(ds: xr.Dataset, p: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-__all__ = ["Criteria", "HOURLY", "MONTHLY", "SOURCE", "nmbe", "cv_rmse", "judge", "series_metrics", "frames", "compare"]
+__all__ = ["Criteria", "HOURLY", "MONTHLY", "SOURCE", "nmbe", "cv_rmse", "cv_rmse_columns", "judge", "series_metrics", "frames", "compare"]

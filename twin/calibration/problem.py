@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from twin.calibration import parameters as params_mod
-from twin.calibration.fitting import effective_n, lag1
+from twin.calibration.fitting import lag1_columns
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -130,10 +130,10 @@ class Problem:
         """Effective points at x: n (1 - rho) / (1 + rho) per measured series (Guideline 14), summed."""
         total = 0.0
         for r in self.raw(x).values():
-            for col in r.T:
-                n = int(np.isfinite(col).sum())
-                if n:
-                    total += effective_n(n, lag1(col))
+            r = r.reshape(len(r), -1)
+            n = np.isfinite(r).sum(axis=0)
+            rho = np.clip(lag1_columns(r), 0.0, 0.999)
+            total += float((n * (1.0 - rho) / (1.0 + rho)).sum())
         return total
 
 

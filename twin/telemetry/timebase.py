@@ -111,6 +111,20 @@ def clock_steps(time: np.ndarray, code: np.ndarray, lines: np.ndarray, file: str
                    f"{names[c[i]]!r}; samples re-ordered by time")
 
 
+def _distinct_times(clock: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (clock, time) pairs sorted by clock, then time: a source's phase is its clock's schedule,
+    however many series share that clock (a wide export's columns all do)."""
+    codes, uniq = pd.factorize(t, sort=True)
+    n_clocks = int(clock.max()) + 1
+    if n_clocks * uniq.size <= 4 * t.size + 1024:
+        seen = np.zeros(n_clocks * uniq.size, dtype=bool)
+        seen[clock.astype(np.int64) * uniq.size + codes] = True
+        pair = np.flatnonzero(seen)                           # ordered by clock, then time
+    else:
+        pair = np.unique(clock.astype(np.int64) * uniq.size + codes)
+    return pair // uniq.size, np.asarray(uniq)[pair % uniq.size]
+
+
 def align_skew(time: np.ndarray, clock: np.ndarray, labels: list[str], report: Report, *,
                jitter_share: float = 0.05, min_skew_s: float = 1.0) -> np.ndarray:
     """Shift clocks whose samples keep a steady phase away from the common one (skew below one interval).
@@ -122,8 +136,7 @@ def align_skew(time: np.ndarray, clock: np.ndarray, labels: list[str], report: R
     if time.size < 4 or len(labels) < 2:
         return time
     t = time.astype(np.int64)
-    order = np.lexsort((t, clock))
-    ts, cs = t[order], clock[order]
+    cs, ts = _distinct_times(clock, t)
     d = np.diff(ts)[cs[1:] == cs[:-1]]
     d = d[d > 0]
     if not d.size:
