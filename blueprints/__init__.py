@@ -102,6 +102,7 @@ def _from_builder(data: dict, doc: Any, overrides: dict[str, Any]) -> Facility:
     import inspect
 
     from blueprints import parametric
+    from twin import blueprint
 
     top = doc.mapping(data, (), ("format", "name", "description", "builder", "site"))
     spec = dict(doc.mapping(top["builder"], ("builder",)))
@@ -122,7 +123,7 @@ def _from_builder(data: dict, doc: Any, overrides: dict[str, Any]) -> Facility:
         facility = builder(**params, name=top.get("name") or name) if "name" in accepted else builder(**params)
     except (TypeError, ValueError) as exc:
         raise doc.error(("builder",), str(exc), "fix the builder parameters") from None
-    facility.graph.graph.update(doc.attributes(extra_site, ("site",), skip=()))
+    facility.graph.graph.update(doc.attributes(extra_site, ("site",), skip=(), mappings=blueprint.SITE_NESTED))
     if top.get("description"):
         facility.graph.graph["description"] = str(top["description"])
     return facility

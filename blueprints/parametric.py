@@ -222,8 +222,47 @@ def _fill(facility: Facility, grid_mw: float, system: str, nodes: int | None, po
     total = int(grid_mw * 1000 / ASSUMED_PUE.get(cooling.tech, 1.3) // rack_kw)
     limits.check_nodes(len(facility.graph) + total * (1 + spec.gpus_per_rack(nodes)),
                        what=f"a {grid_mw:g} MW site of {total:,} {system} racks")
+    _servable_workload(facility, system)
     return lay_out(facility, grid_mw, total, rack_kw, cooling, liquid_fraction(tech, spec), tech.unit_kind,
                    system=system, nodes=nodes, power_cap_w=power_cap_w, power=power, ups=ups, sizing=sizing)
+
+
+def _servable_workload(facility: Facility, system: str) -> None:
+    """Declare a site workload `system` can serve when the default one is out of its reach (H100s have curves
+    for gpt-oss only; MI300X reaches no premium-tier interactivity): the default LLM if it has a curve, else
+    the system's first 1k/1k curve, over the tiers it reaches in equal shares. Labelled an assumption in
+    `site.workload_note`; a site that declares its own workload keeps it."""
+    from twin.physics import ThroughputRangeError, tokens
+
+    cat, site = facility.catalog, facility.graph.graph
+    if site.get("workload") is not None:
+        return
+
+    def reached(w: tokens.Workload) -> list[str]:
+        out = []
+        for tier in cat.tiers:
+            try:
+                tokens.tier_point(cat, system, tier, w)
+                out.append(tier)
+            except ThroughputRangeError:
+                pass
+        return out
+
+    default = tokens.Workload()
+    curves = cat.throughput_for(system)[["llm", "precision", "isl", "osl"]].drop_duplicates()
+    curves = curves.sort_values(["isl", "osl"], key=lambda c: (c - 1024).abs(), kind="stable")
+    options = [default] + [tokens.Workload(llm=r.llm, precision=r.precision, isl=int(r.isl), osl=int(r.osl))
+                           for r in curves.itertuples()]
+    for w in options:
+        tiers = reached(w)
+        if len(tiers) == len(cat.tiers) and w == default:
+            return
+        if tiers:
+            site["workload"] = {"llm": w.llm, "precision": w.precision, "isl": w.isl, "osl": w.osl,
+                                "tier_mix": {t: 1 / len(tiers) for t in tiers}}
+            site["workload_note"] = (f"assumption: {system} cannot serve every tier of the default workload; "
+                                     f"serving {w.describe()} on tiers {', '.join(tiers)} in equal shares")
+            return
 
 
 def _convert_to_dlc(facility: Facility, grid_mw: float, system: str, margin: float) -> None:

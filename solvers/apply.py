@@ -80,7 +80,7 @@ def _rerate_power(facility: Facility) -> None:
     for members in groups(devices).values():
         if not all(m in loads for m in members):
             continue
-        load = float(np.max([loads[m] for m in members], axis=0).sum())
+        load = loads.group(members)
         if load <= 0:
             continue
         scheme = devices.at[members[0], "redundancy"] if "redundancy" in devices else None

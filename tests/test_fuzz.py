@@ -81,7 +81,7 @@ def test_negative_ratings_are_reported(tmp_path, device, rating):
     try:
         blueprints.load(path)
     except TwinError as exc:
-        assert data["equipment"][device]["id"] in str(exc)
+        assert "neg.yaml:" in str(exc) and f"equipment[{device}].rating_kw" in str(exc)
     else:
         raise AssertionError("a non-positive rating passed validation")
 

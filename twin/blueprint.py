@@ -19,6 +19,9 @@ TOP_KEYS = ("format", "name", "description", "site", "catalog", "equipment", "ha
 SITE_RESERVED = ("name", "description", "format")
 SITE_MAPPINGS = ("market", "finance")
 """Site fields that are mappings (read and checked by `twin.economics`; see blueprints/README.md)."""
+SITE_NESTED = ("workload",)
+"""Site attributes that are mappings of plain values: `workload` (twin.physics.tokens.Workload fields, `tier_mix`
+a mapping)."""
 DEVICE_KEYS = ("id", "kind", "rating_kw", "fed_by", "rejects_to")
 HALL_KEYS = ("id", "x_m", "y_m", "width_m", "depth_m", "cooling", "rows")
 ROW_TEMPLATE_KEYS = (
@@ -38,7 +41,7 @@ def read(data: Any, doc: Doc, *, base_dir: Path | None = None, catalog: Catalog 
     if fmt is not None and fmt != FORMAT:
         raise doc.error(("format",), f"unknown format {fmt!r}", f"use `format: {FORMAT}` or leave it out")
     site = doc.mapping(top.get("site") or {}, ("site",))
-    attrs = doc.attributes(site, ("site",), skip=SITE_RESERVED + SITE_MAPPINGS)
+    attrs = doc.attributes(site, ("site",), skip=SITE_RESERVED + SITE_MAPPINGS, mappings=SITE_NESTED)
     attrs.update(_economics(site, doc))
     doc.number(site, "grid_limit_mw", ("site",), positive=True)
     doc.text(site, "climate", ("site",))
@@ -141,7 +144,7 @@ def _device(facility: Facility, doc: Doc, m: dict, path: tuple, power: list, hea
     kind = doc.text(m, "kind", path, required=True)
     if kind not in DEVICE_KINDS:
         raise doc.error(path + ("kind",), f"unknown device kind {kind!r}", did_you_mean(kind, DEVICE_KINDS))
-    rating = doc.number(m, "rating_kw", path)
+    rating = doc.number(m, "rating_kw", path, required=True, positive=True)
     for key in ("model", "group", "redundancy"):
         doc.text(m, key, path)
     attrs = doc.attributes(m, path, skip=DEVICE_KEYS)
@@ -227,7 +230,7 @@ def _row_template(facility: Facility, doc: Doc, t: dict, hall: str, geometry: di
             bid = f"{row}/{doc.text(b, 'name', bpath, required=True)}"
             extra = {"group": f"{row}/busways", "redundancy": redundancy} if redundancy and len(busways) > 1 else {}
             _add(doc, bpath, lambda: facility.add_device(
-                bid, doc.text(b, "kind", bpath, default="busway"), rating_kw=doc.number(b, "rating_kw", bpath), **extra))
+                bid, doc.text(b, "kind", bpath, default="busway"), rating_kw=doc.number(b, "rating_kw", bpath, required=True, positive=True), **extra))
             power += [(bpath + ("fed_by",), src, bid) for src in doc.names(b, "fed_by", bpath)]
             feeds.append(bid)
         ids = _add(doc, path, lambda: facility.add_racks(row, per_row, x_m=first_x, pitch_m=pitch, **dims))
@@ -236,7 +239,8 @@ def _row_template(facility: Facility, doc: Doc, t: dict, hall: str, geometry: di
         for j, u in enumerate(rack_units):
             upath = path + ("rack_units", j)
             name, kind = doc.text(u, "name", upath, required=True), doc.text(u, "kind", upath, default="rdhx")
-            rating, sinks = doc.number(u, "rating_kw", upath), doc.names(u, "rejects_to", upath)
+            rating = doc.number(u, "rating_kw", upath, required=True, positive=True)
+            sinks = doc.names(u, "rejects_to", upath)
             for r in ids:
                 unit = _add(doc, upath, lambda: facility.add_device(f"{r}/{name}", kind, rating_kw=rating))
                 heat += [(upath, r, unit)] + [(upath + ("rejects_to",), unit, dst) for dst in sinks]

@@ -329,8 +329,7 @@ def block_values(facility: Facility, net: Network, workload: Any = None) -> dict
 
     cat = facility.catalog
     if workload is None:
-        site = facility.graph.graph.get("workload")
-        workload = tokens.Workload(**site) if isinstance(site, dict) else tokens.Workload()
+        workload = tokens.site_workload(facility.graph.graph)
     b = net.blocks
     mix = workload.tiers(cat)
     own = b["tier"] if "tier" in b else pd.Series(None, index=b.index, dtype=object)

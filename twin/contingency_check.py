@@ -109,13 +109,12 @@ def overloads(facility: Facility, failed: str | None = None, *, min_caps: bool =
         loads = device_loads(view)
         rating = pd.to_numeric(ctx.devices["rating_kw"], errors="coerce").fillna(0.0).to_dict()
         scheme = ctx.devices["redundancy"].to_dict() if "redundancy" in ctx.devices else {}
-        zero = np.zeros(len(racks))
         out = []
         for name, members in groups(ctx.devices).items():
             live = [m for m in members if m not in dead]
             if not live:
                 continue
-            load = float(np.max([loads.get(m, zero) for m in live], axis=0).sum())
+            load = loads.group(live)
             ratings = np.sort([rating[m] for m in live])
             usable = ratings.sum()
             if capacity == "usable" and failed is None:

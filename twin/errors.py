@@ -52,6 +52,14 @@ class InfeasibleDesign(TwinError):
     """No design satisfies the limits; the message says which limits are short and by how much."""
 
 
+class TwinWarning(UserWarning):
+    """Base of the warnings this library gives on purpose."""
+
+
+class PlausibilityWarning(TwinWarning):
+    """A value is legal but unusual enough to be a typo (a device rated 100x what it carries); says which."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One broken rule: where (node id or file field), the rule's name, what is wrong, how to fix it."""

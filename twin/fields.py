@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -80,8 +81,11 @@ class Doc:
         value = self._value(m, key, path, required, default)
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.error(path + (key,), f"expected a number, got {type_name(value)} {value!r}", "write a plain number")
+        if not _finite(value):
+            shown = f"{value!r}" if isinstance(value, float) else f"a {len(str(abs(value)))}-digit number"
+            raise self.error(path + (key,), f"expected a finite number, got {shown}", "write a plain finite number")
         if integer and value != int(value):
             raise self.error(path + (key,), f"expected a whole number, got {value!r}", "write an integer")
         if positive and value <= 0:
@@ -100,28 +104,55 @@ class Doc:
                 raise self.error(path + (key, i), f"expected a node id, got {type_name(item)} {item!r}", "write the id as text")
         return value
 
-    def attributes(self, m: dict, path: tuple, skip: Iterable[str]) -> dict[str, Any]:
-        """Free-form node attributes: scalars or lists of scalars (so they survive YAML and JSON)."""
+    def attributes(self, m: dict, path: tuple, skip: Iterable[str], mappings: Iterable[str] = ()) -> dict[str, Any]:
+        """Free-form node attributes: scalars or lists of scalars (so they survive YAML and JSON); keys in
+        `mappings` may also hold a mapping of those (one level, e.g. a site's `workload` with its `tier_mix`)."""
         skip = set(skip)
         out = {}
         for key, value in m.items():
             if key in skip:
                 continue
+            if key in mappings and isinstance(value, dict):
+                out[key] = self._nested(value, path + (key,), depth=2)
+                continue
             ok = isinstance(value, SCALARS) or (isinstance(value, list) and all(isinstance(v, SCALARS) for v in value))
             if not ok:
                 raise self.error(path + (key,), f"attribute values are numbers, text, true/false or lists of them; got {type_name(value)}",
                                  "flatten the value")
-            if isinstance(value, float) and not math.isfinite(value):
-                raise self.error(path + (key,), f"is {value!r}", "write a finite number")
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and not _finite(value):
+                raise self.error(path + (key,), f"is {value!r}" if isinstance(value, float) else "is too large for a number",
+                                 "write a finite number")
+            if isinstance(value, list) and any(isinstance(v, float) and not _finite(v) for v in value):
+                raise self.error(path + (key,), f"holds {value!r}", "write finite numbers")
             out[key] = value
+        return out
+
+    def _nested(self, value: dict, path: tuple, depth: int) -> dict[str, Any]:
+        """A mapping attribute: its values are attributes, or (while `depth` lasts) mappings of them."""
+        out = {}
+        for key, inner in self.mapping(value, path).items():
+            if isinstance(inner, dict) and depth > 1:
+                out[key] = self._nested(inner, path + (key,), depth - 1)
+            else:
+                out[key] = self.attributes({key: inner}, path, ())[key]
         return out
 
     def _value(self, m: dict, key: str, path: tuple, required: bool, default: Any) -> Any:
         if key not in m or m[key] is None:
+            typo = difflib.get_close_matches(key, [k for k in m if isinstance(k, str) and k != key], n=1, cutoff=0.75)
+            if required and key not in m and typo:
+                raise self.error(path + (typo[0],), f"unknown field {typo[0]!r}", f"did you mean {key!r}?")
             if required:
                 raise self.error(path + (key,) if key in m else path, f"missing required field {key!r}", f"add `{key}: ...`")
             return default
         return m[key]
+
+
+def _finite(value: int | float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond float range
+        return False
 
 
 def format_path(path: tuple) -> str:

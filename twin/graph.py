@@ -19,6 +19,8 @@ DEVICE_KINDS = POWER_KINDS | HEAT_KINDS
 NODE_KINDS = STRUCTURE_KINDS | DEVICE_KINDS
 EDGE_KINDS = frozenset({"power", "heat", "contains"})
 SOURCE_KINDS = frozenset({"grid"})
+FEEDLESS_KINDS = frozenset({"grid", "generator", "battery"})
+"""Power devices that may have no feed (their energy comes from outside the graph); any other needs fed_by."""
 CONTAINS_PARENT = {"hall": "site", "row": "hall", "rack": "row", "gpu": "rack"}
 
 

@@ -97,8 +97,8 @@ def simulate(
     """Simulate `facility` through `hours` of weather at `freq`; return an xarray.Dataset (CF attributes).
 
     weather: a climate name ('phoenix', 'lulea', 'hot-dry', ...), an .epw/.csv path or a weather Dataset;
-    None uses the facility's climate. workload: a `twin.physics.tokens.Workload` (default DeepSeek-R1 FP8
-    1k/1k over all tiers). utilization: 'constant' (1.0), 'diurnal', 'training', a number, a
+    None uses the facility's climate. workload: a `twin.physics.tokens.Workload` (default: the site's
+    `workload`, else DeepSeek-R1 FP8 1k/1k over all tiers). utilization: 'constant' (1.0), 'diurnal', 'training', a number, a
     (kind, {options}) pair, or an array (time,) / (time, rack). per_rack: include (time, rack) series
     (None: only when time x racks <= PER_RACK_AUTO_CELLS). chunks: steps per dask chunk; the Dataset is then
     lazy and computes block by block (e.g. while writing NetCDF; `twin.progress.block_steps` reports the steps
@@ -115,7 +115,7 @@ def simulate(
         return replay(facility, drive, weather=weather, workload=workload, per_rack=per_rack, per_device=per_device,
                       chunks=chunks, cap_curve=cap_curve, progress=progress)
 
-    workload = workload if workload is not None else tokens.Workload()
+    workload = workload if workload is not None else tokens.site_workload(facility.graph.graph)
     if not isinstance(workload, tokens.Workload):
         raise PhysicsError(f"workload must be a twin.physics.tokens.Workload, got {type(workload).__name__}")
     source = weather if weather is not None else facility.climate

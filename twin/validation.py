@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
@@ -10,7 +11,9 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from twin.errors import Problem, ValidationError, did_you_mean
+from twin.coverage import check_heat_streams, check_sources, check_throughput
+from twin.errors import PlausibilityWarning, Problem, ValidationError, did_you_mean
+from twin.plausible import check_finite, check_oversized, check_ranges
 from twin.tables import parent_map
 from twin.graph import (
     CONTAINS_PARENT, DEVICE_KINDS, EDGE_KINDS, HEAT_KINDS, NODE_KINDS, PLANT_KINDS, POWER_KINDS,
@@ -35,6 +38,13 @@ class Context:
     acyclic: dict[str, bool] = field(default_factory=dict)
     _subgraphs: dict[str, nx.DiGraph] = field(default_factory=dict)
     _rack_links: dict[str, pd.DataFrame] = field(default_factory=dict)
+    _loads: Loads | None = None
+
+    def loads(self) -> Loads:
+        """What every device carries (`device_loads`), computed once per context."""
+        if self._loads is None:
+            self._loads = device_loads(self)
+        return self._loads
 
     def kinds_of(self, nodes: pd.Series) -> pd.Series:
         """Kinds of many nodes (GPUs, absent from `kinds`, are looked up in the graph one by one)."""
@@ -175,7 +185,9 @@ def check_ratings(ctx: Context) -> list[Problem]:
     rating = pd.to_numeric(ctx.devices.get("rating_kw"), errors="coerce")
     bad = ~(rating > 0) | ~np.isfinite(rating)
     for node in ctx.devices.index[bad.to_numpy()]:
-        out.append(_p(node, "rating", f"rating_kw is {ctx.devices.at[node, 'rating_kw']!r}; it must be a positive number of kW",
+        given = ctx.facility.graph.nodes[node].get("rating_kw")
+        what = "missing" if given is None else f"{given!r}"
+        out.append(_p(node, "rating", f"rating_kw is {what}; it must be a positive number of kW",
                       "set rating_kw to the device's nameplate capacity in kW"))
     return out
 
@@ -295,51 +307,99 @@ def check_redundancy(ctx: Context) -> list[Problem]:
     return out
 
 
-def device_loads(ctx: Context) -> dict[str, np.ndarray]:
+class Loads:
+    """Per device, the racks whose load it carries and the kW of each, kept sparse (the rack positions it
+    reaches and their kW): memory grows with the (device, rack) pairs, not with devices x racks."""
+
+    def __init__(self) -> None:
+        self._at: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def __contains__(self, node: object) -> bool:
+        return node in self._at
+
+    def set(self, node: str, racks: np.ndarray, kw: np.ndarray) -> None:
+        self._at[node] = (racks, kw)
+
+    def racks(self, node: str) -> np.ndarray:
+        """Positions (in the rack table) of the racks a device carries."""
+        return self._at[node][0]
+
+    def total(self, node: str) -> float:
+        """kW one device carries."""
+        return float(self._at[node][1].sum())
+
+    def group(self, members: list[str]) -> float:
+        """kW a group carries: every rack reaching any member, at the largest share any member takes of it."""
+        parts = [self._at[m] for m in members if m in self._at]
+        if not parts:
+            return 0.0
+        if len(parts) == 1:
+            return float(parts[0][1].sum())
+        idx = np.concatenate([p[0] for p in parts])
+        val = np.concatenate([p[1] for p in parts])
+        order = np.lexsort((-val, idx))
+        first = np.ones(len(idx), dtype=bool)
+        first[1:] = idx[order][1:] != idx[order][:-1]
+        return float(val[order][first].sum())
+
+
+def _union(parts: list[np.ndarray]) -> np.ndarray:
+    if not parts:
+        return np.zeros(0, dtype=np.int64)
+    return parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
+
+
+def device_loads(ctx: Context) -> Loads:
     """Per device, the kW it carries from each rack: power downstream, heat upstream by stream share.
 
-    Rack incidence is set with one fancy-index per edge kind; the loop runs over devices, not racks.
+    Reach is propagated as sorted rack-position arrays in topological order (children before parents for
+    power, units before plants for heat): time and memory linear in the (device, rack) pairs.
     """
     racks = ctx.racks
     col = pd.Series(np.arange(len(racks)), index=racks.index)
     kw = np.nan_to_num(racks["nameplate_kw"].to_numpy(dtype=float))
     lf = np.nan_to_num(racks["liquid_fraction"].to_numpy(dtype=float))
-    reach: dict[str, np.ndarray] = {}
+    loads = Loads()
     if ctx.acyclic.get("power", True):
         power = ctx.subgraph("power")
         devices = [n for n in reversed(list(nx.topological_sort(power))) if ctx.kinds.get(n) in POWER_KINDS]
         devices += [n for n in ctx.rack_links("power")["device"].unique() if n not in power and ctx.kinds.get(n) in POWER_KINDS]
-        rows = _incidence(devices, ctx.rack_links("power"), col)
-        for i, node in enumerate(devices):
-            for child in (power.succ[node] if node in power else ()):
-                if child in reach:
-                    rows[i] |= reach[child] > 0
-            reach[node] = rows[i] * kw
+        own = _direct(ctx.rack_links("power"), col)
+        reach: dict[str, np.ndarray] = {}
+        for node in devices:
+            parts = [own[node]] if node in own else []
+            parts += [reach[c] for c in (power.succ[node] if node in power else ()) if c in reach]
+            reach[node] = _union(parts)
+            loads.set(node, reach[node], kw[reach[node]])
     if ctx.acyclic.get("heat", True):
         heat = ctx.subgraph("heat")
         order = [n for n in nx.topological_sort(heat) if ctx.kinds.get(n) in HEAT_KINDS]
         order += [n for n in ctx.rack_links("heat")["device"].unique() if n not in heat and ctx.kinds.get(n) in HEAT_KINDS]
-        rows = _incidence(order, ctx.rack_links("heat"), col)
-        streams: dict[str, dict[str, np.ndarray]] = {}
+        own = _direct(ctx.rack_links("heat"), col)
         share = {"cdu": lf, "rdhx": lf, "crah": 1.0 - lf}
-        for i, node in enumerate(order):
-            mine = {ctx.kinds[node]: rows[i]} if rows[i].any() else {}
+        streams: dict[str, dict[str, np.ndarray]] = {}
+        for node in order:
+            parts: dict[str, list[np.ndarray]] = {}
+            if node in own and len(own[node]):
+                parts[ctx.kinds[node]] = [own[node]]
             for parent in (heat.pred[node] if node in heat else ()):
                 for stream, seen in streams.get(parent, {}).items():
-                    mine[stream] = mine[stream] | seen if stream in mine else seen
-            streams[node] = mine
-            reach[node] = sum((seen * kw * share[s] for s, seen in mine.items()), np.zeros(len(racks)))
-    return reach
+                    parts.setdefault(stream, []).append(seen)
+            mine = streams[node] = {stream: _union(p) for stream, p in parts.items()}
+            idx = np.concatenate([np.zeros(0, np.int64), *mine.values()])
+            val = np.concatenate([np.zeros(0), *(kw[seen] * share[s][seen] for s, seen in mine.items())])
+            at, inverse = np.unique(idx, return_inverse=True)
+            loads.set(node, at, np.bincount(inverse, weights=val, minlength=len(at)))
+    return loads
 
 
-def _incidence(devices: list[str], frame: pd.DataFrame, col: pd.Series) -> np.ndarray:
-    """Boolean (device x rack) matrix: True where (device, rack) is a row of `frame`."""
-    out = np.zeros((len(devices), len(col)), dtype=bool)
-    if len(frame):
-        row = pd.Series(np.arange(len(devices)), index=pd.Index(devices, dtype=object))
-        frame = frame[frame["device"].isin(row.index) & frame["rack"].isin(col.index)]
-        out[row[frame["device"]].to_numpy(), col[frame["rack"]].to_numpy()] = True
-    return out
+def _direct(frame: pd.DataFrame, col: pd.Series) -> dict[str, np.ndarray]:
+    """device -> sorted positions of the racks it links to directly (rows of `frame`)."""
+    if not len(frame):
+        return {}
+    frame = frame[frame["rack"].isin(col.index)]
+    pos = col[frame["rack"]].to_numpy()
+    return {d: np.unique(p) for d, p in pd.Series(pos).groupby(frame["device"].to_numpy(), sort=False)}
 
 
 def check_loads(ctx: Context) -> list[Problem]:
@@ -348,7 +408,7 @@ def check_loads(ctx: Context) -> list[Problem]:
     dev = ctx.devices
     if dev.empty:
         return out
-    loads = device_loads(ctx)
+    loads = ctx.loads()
     rating = pd.to_numeric(dev["rating_kw"], errors="coerce").fillna(0.0)
     for name, members in groups(dev).items():
         if not all(m in loads for m in members):
@@ -359,7 +419,7 @@ def check_loads(ctx: Context) -> list[Problem]:
             continue
         ratings = np.sort(rating[members].to_numpy())
         usable = ratings[: len(members) - spares(len(members))].sum() if spares(len(members)) else ratings.sum()
-        load = np.max([loads[m] for m in members], axis=0).sum() if members else 0.0
+        load = loads.group(members)
         if load > usable + 1e-6:
             what = "heat" if ctx.kinds[members[0]] in HEAT_KINDS else "rack nameplate power"
             where = name if members == [name] else f"group {name} ({', '.join(members)})"
@@ -405,15 +465,25 @@ def check_site(ctx: Context) -> list[Problem]:
 
 
 RULES: tuple[Callable[[Context], list[Problem]], ...] = (
-    check_site, check_kinds, check_structure, check_acyclic, check_reach, check_ratings, check_catalog_ids,
-    check_racks, check_redundancy, check_loads, check_positions,
+    check_site, check_finite, check_ranges, check_kinds, check_structure, check_acyclic, check_reach, check_sources,
+    check_heat_streams, check_ratings, check_catalog_ids, check_racks, check_throughput, check_redundancy,
+    check_loads, check_positions,
 )
+WARNINGS: tuple[Callable[[Context], list[Problem]], ...] = (check_oversized,)
+"""Rules whose findings are reported as a PlausibilityWarning (legitimate in some designs), not errors."""
 
 
 def validate(facility: Facility, *, raise_on_error: bool = True) -> list[Problem]:
-    """Run every rule; raise a ValidationError listing every problem (or return them)."""
+    """Run every rule; raise a ValidationError listing every problem (or return them). Findings of the
+    `WARNINGS` rules (a valid facility only) come as one PlausibilityWarning listing them."""
     with bulk():
-        problems = _run_rules(facility)
+        ctx = context(facility)
+        problems = [p for rule in RULES for p in rule(ctx)]
+        notes = [] if problems else [p for rule in WARNINGS for p in rule(ctx)]
+    if notes:
+        shown = "\n".join(f"  - {p}" for p in notes[:20]) + (f"\n  ... and {len(notes) - 20} more" if len(notes) > 20 else "")
+        warnings.warn(PlausibilityWarning(f"facility {facility.name!r}: {len(notes)} plausibility warning(s):\n{shown}"),
+                      stacklevel=3)
     if problems and raise_on_error:
         raise ValidationError(problems, subject=f"facility {facility.name!r}")
     return problems
@@ -426,8 +496,3 @@ def context(facility: Facility) -> Context:
     frames = [facility.table(k) for k in sorted(DEVICE_KINDS) if k in index]
     devices = pd.concat(frames) if frames else pd.DataFrame(columns=["rating_kw"])
     return Context(facility, facility.table("rack"), kinds, devices)
-
-
-def _run_rules(facility: Facility) -> list[Problem]:
-    ctx = context(facility)
-    return [p for rule in RULES for p in rule(ctx)]

@@ -20,7 +20,7 @@ import functools
 import math
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Mapping, NamedTuple
+from typing import TYPE_CHECKING, Any, Mapping, NamedTuple
 
 import numpy as np
 
@@ -91,6 +91,19 @@ class Workload:
         if self.kind == "training":
             return f"training {self.llm} ({self.params_b:g}B active params, {self.precision}, MFU {self.mfu:g})"
         return f"inference {self.llm} {self.precision} isl={self.isl} osl={self.osl}"
+
+
+def site_workload(site: Mapping[str, Any]) -> Workload:
+    """The workload a site declares (`site.workload`, a mapping of Workload fields), else the default one."""
+    own = site.get("workload")
+    if own is None:
+        return Workload()
+    if not isinstance(own, Mapping):
+        raise PhysicsError(f"site.workload must be a mapping of Workload fields, got {own!r}")
+    try:
+        return Workload(**own)
+    except TypeError as exc:
+        raise PhysicsError(f"site.workload: {exc}") from None
 
 
 class TierPoint(NamedTuple):
@@ -174,6 +187,6 @@ def revenue_usd_per_mtok(catalog: Catalog, tier_id: str, output_share: float) ->
 
 
 __all__ = [
-    "Workload", "TierPoint", "tier_throughput", "tier_point", "curve", "revenue_usd_per_mtok",
+    "Workload", "TierPoint", "site_workload", "tier_throughput", "tier_point", "curve", "revenue_usd_per_mtok",
     "TRAINING_TIER", "DEFAULT_MFU", "LLM_ALIASES",
 ]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from twin.graph import PLANT_KINDS, POWER_KINDS, UNIT_KINDS, bulk
+from twin.graph import FEEDLESS_KINDS, PLANT_KINDS, POWER_KINDS, UNIT_KINDS, bulk
 from twin.physics import PhysicsError
 from twin.physics.cooling import UNIT_FIXED_HEAD, UNIT_MIN_FLOW, unit_tech
 from twin.physics.power_chain import equipment_for
@@ -201,6 +201,10 @@ def _build(facility: Facility) -> Topology:
     dev_feed = _sparse(dr, dc, dv, (n_power, n_power))
     levels = _levels(power_ids, dev_feed)
     roots = np.asarray(dev_feed.sum(axis=0)).ravel() < 0.5
+    sourceless = [n for n, root in zip(power_ids, roots) if root and kinds[n] not in FEEDLESS_KINDS]
+    if sourceless:
+        _fail("power devices with no feed (only grid, generator and battery devices may be sources)", sourceless,
+              "give them fed_by=[...] the device that feeds them")
     power_models = [equipment_for(catalog, kinds[n], nodes[n].get("model")) for n in power_ids]
 
     # ---------------------------------------------------------------- heat: racks -> units
