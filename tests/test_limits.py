@@ -77,3 +77,27 @@ def test_the_bound_comes_from_the_environment_and_can_be_raised(monkeypatch):
     monkeypatch.setenv("TWIN_MAX_NODES", "many")
     with pytest.raises(SizeLimitError, match="TWIN_MAX_NODES='many' is not a number"):
         limits.max_nodes()
+
+
+def test_a_billion_hour_simulation_is_refused_before_any_weather_is_made(small):
+    """`simulate --hours 1000000000` ran 26-51 s to a raw MemoryError; now it is refused from the step count."""
+    from twin.simulation import simulate
+
+    start = time.perf_counter()
+    with pytest.raises(SizeLimitError, match=r"hours=1000000000 at freq='1h' is 1,000,000,000 time steps .*TWIN_MAX_STEPS"):
+        simulate(small, hours=10**9)
+    assert time.perf_counter() - start < 2.0
+    with limits.bounded(max_steps=47):
+        with pytest.raises(SizeLimitError, match="48 time steps"):
+            simulate(small, hours=12, freq="15min")
+        assert len(simulate(small, hours=47)["time"]) == 47
+
+
+def test_the_cli_refuses_a_billion_hours_with_one_line():
+    from typer.testing import CliRunner
+
+    from twin.cli import app
+
+    result = CliRunner().invoke(app, ["simulate", "ai-factory-hall", "--hours", "1000000000"])
+    text = " ".join((result.output + result.stderr).split())
+    assert result.exit_code == 1 and "beyond the bound of 2,000,000 steps" in text and "Traceback" not in text

@@ -28,6 +28,13 @@ grow peak RSS by ~1,165 bytes per node while building."""
 SECONDS_PER_NODE = 5e-6
 """Measured: `ai_factory(grid_mw=1000)` builds at ~5.2 microseconds per node on a 2-core machine."""
 ENV = "TWIN_MAX_NODES"
+DEFAULT_MAX_STEPS = 2_000_000
+"""Time steps one simulation may take (about 4 years at 1-minute steps, 228 years at hourly ones)."""
+BYTES_PER_STEP = 1500
+"""Measured: `simulate(ai-factory-hall, hours=87600)` without per-rack series grows peak RSS ~1.5 kB per step."""
+SECONDS_PER_STEP = 3e-5
+"""Measured: the same run takes ~26 microseconds per step on a 2-core machine."""
+STEPS_ENV = "TWIN_MAX_STEPS"
 
 _bounds: dict[str, int] = {}
 
@@ -42,37 +49,50 @@ class SizeLimitError(ValueError, TwinError):
 
 def max_nodes() -> int:
     """The node bound in force: `bounded`/`configure`, else $TWIN_MAX_NODES, else `DEFAULT_MAX_NODES`."""
-    if "max_nodes" in _bounds:
-        return _bounds["max_nodes"]
-    raw = os.environ.get(ENV)
+    return _bound("max_nodes", ENV, DEFAULT_MAX_NODES, "nodes")
+
+
+def max_steps() -> int:
+    """The time-step bound in force: `bounded`/`configure`, else $TWIN_MAX_STEPS, else `DEFAULT_MAX_STEPS`."""
+    return _bound("max_steps", STEPS_ENV, DEFAULT_MAX_STEPS, "time steps")
+
+
+def _bound(name: str, env: str, default: int, what: str) -> int:
+    if name in _bounds:
+        return _bounds[name]
+    raw = os.environ.get(env)
     if raw is None:
-        return DEFAULT_MAX_NODES
+        return default
     try:
         value = int(float(raw))
     except (ValueError, OverflowError):
-        raise SizeLimitError(f"${ENV}={raw!r} is not a number", "set it to a whole number of nodes") from None
+        raise SizeLimitError(f"${env}={raw!r} is not a number", f"set it to a whole number of {what}") from None
     if value < 1:
-        raise SizeLimitError(f"${ENV}={raw!r} is below 1", "set it to a whole number of nodes")
+        raise SizeLimitError(f"${env}={raw!r} is below 1", f"set it to a whole number of {what}")
     return value
 
 
-def configure(*, max_nodes: int | None) -> None:
-    """Set the node bound for this process (None: back to $TWIN_MAX_NODES or the default)."""
-    if max_nodes is None:
-        _bounds.pop("max_nodes", None)
-    else:
-        _bounds["max_nodes"] = _positive(max_nodes)
+_UNSET = object()
+
+
+def configure(*, max_nodes: int | None | object = _UNSET, max_steps: int | None | object = _UNSET) -> None:
+    """Set bounds for this process (None: back to the environment or the default; left out: unchanged)."""
+    for name, value in (("max_nodes", max_nodes), ("max_steps", max_steps)):
+        if value is None:
+            _bounds.pop(name, None)
+        elif value is not _UNSET:
+            _bounds[name] = _positive(value)  # type: ignore[arg-type]
 
 
 @contextmanager
-def bounded(*, max_nodes: int) -> Iterator[None]:
-    """Use another node bound inside a `with` block (tests use a tight one)."""
-    previous = _bounds.get("max_nodes")
-    _bounds["max_nodes"] = _positive(max_nodes)
+def bounded(*, max_nodes: int | None = None, max_steps: int | None = None) -> Iterator[None]:
+    """Use other bounds inside a `with` block (tests use tight ones); None keeps the one in force."""
+    previous = {k: _bounds.get(k) for k in ("max_nodes", "max_steps")}
+    configure(**{k: v for k, v in (("max_nodes", max_nodes), ("max_steps", max_steps)) if v is not None})
     try:
         yield
     finally:
-        configure(max_nodes=previous)
+        configure(**previous)
 
 
 def check_nodes(total: int | float, *, what: str) -> None:
@@ -88,9 +108,22 @@ def check_nodes(total: int | float, *, what: str) -> None:
     )
 
 
+def check_steps(total: int | float, *, what: str) -> None:
+    """Refuse, before simulating, a run of `total` time steps beyond the bound."""
+    bound = max_steps()
+    if total <= bound:
+        return
+    raise SizeLimitError(
+        f"{what} is {_count(total)} time steps (~{_bytes(total * BYTES_PER_STEP)}, ~{_seconds(total * SECONDS_PER_STEP)}), "
+        f"beyond the bound of {bound:,} steps",
+        f"shorten the run or lengthen the step, or raise the bound (${STEPS_ENV}=..., or "
+        "twin.limits.configure(max_steps=...)) if the machine has the memory",
+    )
+
+
 def _positive(value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise SizeLimitError(f"max_nodes must be a whole number of at least 1, got {value!r}", "pass a positive int")
+        raise SizeLimitError(f"a bound must be a whole number of at least 1, got {value!r}", "pass a positive int")
     return value
 
 
@@ -115,4 +148,5 @@ def _seconds(s: float) -> str:
     return f"{s:.0f} s" if s < 100 else f"{s / 60:.0f} min"
 
 
-__all__ = ["DEFAULT_MAX_NODES", "SizeLimitError", "bounded", "check_nodes", "configure", "max_nodes"]
+__all__ = ["DEFAULT_MAX_NODES", "DEFAULT_MAX_STEPS", "SizeLimitError", "bounded", "check_nodes", "check_steps", "configure",
+           "max_nodes", "max_steps"]

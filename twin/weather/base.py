@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from twin import limits
 from twin.errors import BlueprintError, UnknownEntry
 from twin.weather import psychro
 
@@ -135,6 +136,7 @@ def parse_time_args(hours: int, freq: str, start: Any, where: str = "weather.loa
         raise WeatherError(f"{where}: start={start!r} is not a date/time")
     if ts.tzinfo is not None:
         ts = ts.tz_localize(None)
+    limits.check_steps(total_ns // step_ns, what=f"{where}: hours={hours} at freq={freq!r}")
     return total_ns // step_ns, step_ns, np.datetime64(ts.to_datetime64(), "ns")
 
 
