@@ -7,13 +7,14 @@ kW of IT (linear in heat), power-chain losses per kW at the design load fraction
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from models.evidence import admits, check_policy, option_evidence
-from twin.errors import BlueprintError, InfeasibleDesign
+from twin.errors import BlueprintError, InfeasibleDesign, InputError
 from twin.graph import DEVICE_KINDS
 
 if TYPE_CHECKING:
@@ -119,6 +120,9 @@ def design_data(
 
     cat = facility.catalog
     site = facility.graph.graph
+    if grid_mw is not None and (isinstance(grid_mw, bool) or not isinstance(grid_mw, (int, float))
+                                or not math.isfinite(grid_mw) or grid_mw <= 0):
+        raise InputError(f"grid_mw={grid_mw!r}: the grid limit must be a finite number of MW above 0")
     limit_mw = grid_mw if grid_mw is not None else facility.grid_limit_mw
     if limit_mw is None or not limit_mw > 0:
         raise InfeasibleDesign("the site has no grid limit: set site.grid_limit_mw (or pass --mw)")

@@ -57,6 +57,10 @@ class Comparison(ComparisonData):
         return markdown(self, figures={})
 
 
+MIX_TOLERANCE = 0.005
+"""Shares may miss 1 by this much (rounded percentages); more is refused, never silently rescaled."""
+
+
 def parse_mix(text: str | Mapping[str, float] | None) -> dict[str, float]:
     """`inference=0.8,training=0.2` (or a mapping) as shares summing to 1; fine-tuning counts as training."""
     if text is None:
@@ -79,8 +83,9 @@ def parse_mix(text: str | Mapping[str, float] | None) -> dict[str, float]:
             raise CompareError(f"workload mix: {key}={share!r} must be a share >= 0")
         items[key] = items.get(key, 0.0) + share
     total = sum(items.values())
-    if total <= 0:
-        raise CompareError(f"workload mix {text!r} has no positive share; e.g. inference=0.8,training=0.2")
+    if abs(total - 1.0) > MIX_TOLERANCE:
+        raise CompareError(f"workload mix {text!r}: the shares add up to {total:g}, not 1; give every share so that "
+                           "they add up to 1, e.g. inference=0.8,training=0.2")
     return {w: items.get(w, 0.0) / total for w in WORKLOADS}
 
 

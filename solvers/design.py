@@ -8,6 +8,7 @@ True
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
@@ -19,7 +20,7 @@ from solvers.brownfield import kept_facility
 from solvers.changes import diff
 from solvers.highs import Solution, Status, solve_pyomo
 from solvers.plan import Plan, decisions_dataset, kpis
-from twin.errors import InfeasibleDesign, TwinError
+from twin.errors import InfeasibleDesign, InputError, TwinError
 from twin.progress import Progress, Stages
 
 if TYPE_CHECKING:
@@ -70,6 +71,10 @@ def optimize(
     """
     if objective not in OBJECTIVES:
         raise TwinError(f"objective {objective!r} is not one of {list(OBJECTIVES)}; pick one of those")
+    for name, value, floor in (("time_limit", time_limit, 0.0), ("mip_gap", mip_gap, None)):
+        number = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+        if not number or (value <= floor if floor is not None else value < 0):
+            raise InputError(f"{name}={value!r} must be a finite number " + ("above 0" if floor is not None else "of at least 0"))
     if billing is not None:
         facility = facility.copy()
         facility.graph.graph["billing"] = billing

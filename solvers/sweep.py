@@ -64,6 +64,11 @@ KEYS: dict[str, str] = {
 }
 ONLY = {"optimize": ("objective", "power_caps", "capex_budget_usd", "verify", "time_limit", "mip_gap", "system", "cooling"),
         "simulate": ("hours", "freq", "utilization", "weather", "start")}
+NUMBERS = {"grid_mw": 0.0, "electricity_usd_per_kwh": None, "capex_budget_usd": 0.0, "time_limit": 0.0, "mip_gap": None,
+           "isl": 0.0, "osl": 0.0, "hours": 0.0}
+"""Keys whose values are finite numbers, each above its bound (None: at least zero)."""
+FLAGS = ("power_caps", "verify")
+"""Keys whose values are true or false (yes/no, on/off)."""
 WORKLOAD_KEYS = ("llm", "precision", "isl", "osl")
 RESERVED = ("scenario", "tier", "status", "message", "seconds", "tokens_per_s_by_tier")
 KPI_UNITS = {"tokens_per_s": "s-1", "facility_mw": "MW", "it_mw": "MW", "grid_limit_mw": "MW", "simulated_grid_mw": "MW",
@@ -167,6 +172,22 @@ def check_keys(scenarios: Sequence[Mapping[str, Any]], run: str, base: Any) -> N
         if key in ONLY[other] and key not in ONLY[run]:
             raise TwinError(f"parameter {key!r} applies to run={other!r}, not {run!r}").on_cli(
                 f"parameter {key!r} applies to --run {other}, not --run {run}")
+    for s in scenarios:
+        for key, value in s.items():
+            _check_value(key, value)
+
+
+def _check_value(key: str, value: Any) -> None:
+    """A number key holds a finite number in range, a flag key true or false; else a TwinError naming both."""
+    if key in FLAGS and not isinstance(value, (bool, np.bool_)):
+        raise TwinError(f"parameter {key}={value!r} is not true or false; write {key}=true or {key}=false")
+    if key not in NUMBERS:
+        return
+    floor = NUMBERS[key]
+    number = isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_))
+    if not number or not np.isfinite(value) or (value <= floor if floor is not None else value < 0):
+        bound = f"above {floor:g}" if floor is not None else "at least 0"
+        raise TwinError(f"parameter {key}={value!r} is not a finite number {bound}; {KEYS.get(key, key)}")
 
 
 # ------------------------------------------------------------------------------------------------ one scenario

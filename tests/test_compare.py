@@ -255,10 +255,13 @@ def test_training_sells_only_where_the_nvlink_domain_fits(plans):
 
 
 def test_parse_mix():
-    assert parse_mix("inference=3,training=1") == {"inference": 0.75, "training": 0.25}
+    assert parse_mix("inference=0.75,training=0.25") == {"inference": 0.75, "training": 0.25}
     assert parse_mix({"fine-tuning": 1}) == {"inference": 0.0, "training": 1.0}
+    assert parse_mix("inference=0.333,training=0.667") == pytest.approx({"inference": 0.333, "training": 0.667})
     for bad, message in (("inference=0.8,cloud=0.2", "unknown workload 'cloud'"), ("inference=-1", ">= 0"),
-                         ("inference=0", "no positive share"), ("inference", "inference=0.8,training=0.2")):
+                         ("inference=0", "add up to 0, not 1"), ("inference", "inference=0.8,training=0.2"),
+                         # a missing share was silently rescaled: inference=0.8 alone became 100 % inference
+                         ("inference=0.8", "add up to 0.8, not 1"), ("inference=3,training=1", "add up to 4, not 1")):
         with pytest.raises(CompareError, match=message):
             parse_mix(bad)
 

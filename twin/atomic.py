@@ -94,6 +94,22 @@ def check_figure_path(path: str | os.PathLike) -> Path:
     return path
 
 
+def check_writable(path: str | os.PathLike) -> Path:
+    """Fail now, not after minutes of work, when `path` cannot be written: it must not be a folder, and its
+    nearest existing folder must be a folder the user may write in (missing folders below it are created)."""
+    path = Path(path)
+    if path.is_dir():
+        raise WriteError(f"cannot write {path}: it is a folder; give a file name inside it")
+    folder = path.absolute().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise WriteError(f"cannot write {path}: {folder} is a file, not a folder; choose another folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise WriteError(f"cannot write {path}: the folder {folder} is not writable; choose a folder you can write to")
+    return path
+
+
 def save_figure(fig: Any, path: str | os.PathLike, **options: Any) -> Path:
     """Save a matplotlib figure atomically, in the format its suffix names."""
     path = check_figure_path(path)
@@ -194,5 +210,5 @@ def _write_error(path: Path, exc: OSError) -> WriteError:
     return error
 
 
-__all__ = ["FIGURE_SUFFIXES", "atomic_copy", "atomic_output", "atomic_path", "atomic_write", "check_figure_path", "file_mode",
+__all__ = ["FIGURE_SUFFIXES", "atomic_copy", "atomic_output", "atomic_path", "atomic_write", "check_figure_path", "check_writable", "file_mode",
            "remove_stale", "save_figure"]

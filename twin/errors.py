@@ -48,6 +48,10 @@ class WriteError(OSError, TwinError):
     """An output file cannot be written (missing or read-only folder, full disk, ...); see `twin.atomic`."""
 
 
+class InputError(ValueError, TwinError):
+    """An argument (a command-line option, a function parameter) is out of its range; the message names it."""
+
+
 class InfeasibleDesign(TwinError):
     """No design satisfies the limits; the message says which limits are short and by how much."""
 

@@ -8,8 +8,9 @@ from typing import Optional
 import typer
 
 from twin.cli import BLUEPRINT_HELP, app, console, friendly, tabular
-from twin.commands import output
+from twin.commands import checks, output
 from twin.commands.knobs import MARKET_HELP, design_kwargs
+from twin.errors import OutputError
 
 HEADLINE = ("gpus", "rack_kw_mean", "pue", "wue", "tokens_per_joule", "capex_per_mw", "usd_per_mtok",
             "revenue_per_gpu_hour", "margin_per_mw[own]", "revenue_per_mw[compute-hour]", "revenue_per_mw[token]",
@@ -35,9 +36,14 @@ def compare(
     what would flip it (tornado and break-even prices) and write the report."""
     import blueprints
     from solvers.compare import compare as run
+    from solvers.compare import parse_mix
     from twin.progress import bar
 
+    parse_mix(workload_mix)
+    checks.number(time_limit, "--time-limit", above=0, unit="s")
     folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"--out {folder}: is a file; give a folder for the report")
     knobs = design_kwargs(blueprints.load(a), market=market) if market is not None else {}
     with bar(console, f"comparing {a} and {b}", "stages") as progress:
         result = run(a, b, workload_mix=workload_mix, climate=climate, hours=hours, render=not no_render,

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from twin.cli import BLUEPRINT_HELP, app, console, friendly, tabular
-from twin.commands import output
+from twin.commands import checks, output
 
 COLUMNS = (("racks_lost", "lost", "{:,.0f}"), ("tokens_lost", "Mtok/s", "{:,.2f}"), ("racks_capped", "capped", "{:,.0f}"),
            ("racks_lost_recap", "lost*", "{:,.0f}"), ("tokens_lost_recap", "Mtok/s*", "{:,.2f}"),
@@ -31,7 +31,11 @@ def contingency(
     """Fail every device one at a time; print racks, tokens/s and stranded capacity lost, worst first."""
     import blueprints
     from twin.contingency import scan
+    from twin.views.export import STILL
 
+    checks.number(top, "--top", at_least=1)
+    checks.output(out, "--out", (".csv",))
+    checks.output(render, "--render", STILL + (".html",))
     site = blueprints.load(blueprint)
     with console.status(f"failing each device of {site.name}"):
         result = scan(site, kinds=kinds.split(",") if kinds else None)

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from twin.cli import BLUEPRINT_HELP, app, console, friendly, tabular
-from twin.commands import output
+from twin.commands import checks, output
 from twin.commands.knobs import EVIDENCE_HELP, MARKET_HELP, SYSTEMS_HELP, TIER_MIX_HELP, design_kwargs
 
 KPI_ROWS = (
@@ -49,9 +49,14 @@ def optimize(
     """Design the facility within its MW limit and print a KPI table."""
     import blueprints
     import solvers
-
     from twin.progress import bar
+    from twin.views.export import SUFFIXES
 
+    checks.number(mw, "--mw", above=0, unit="MW")
+    checks.number(time_limit, "--time-limit", above=0, unit="s")
+    checks.output(out, "--out", (".json",))
+    checks.output(save, "--save", (".yaml", ".yml", ".json"))
+    checks.output(render, "--render", SUFFIXES)
     site = blueprints.load(blueprint)
     knobs = design_kwargs(site, evidence=evidence, systems=systems, tier_mix=tier_mix, cap_curve=cap_curve,
                           cap_levels=cap_levels, market=market, billing=billing)

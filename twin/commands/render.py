@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from twin.cli import BLUEPRINT_HELP, app, console, friendly
+from twin.commands import checks
 from twin.errors import TwinError
 
 
@@ -49,19 +50,23 @@ def render(
     """Draw a facility in 3D: halls, racks coloured by a variable, devices, power and coolant lines."""
     import blueprints
     from twin.views import render as draw
+    from twin.views.export import SUFFIXES
 
+    checks.output(out, "--out", SUFFIXES)
+    checks.number(fps, "--fps", above=0, unit="frames per second")
+    checks.existing(state, "--state")
+    window = _size(size)
     facility = blueprints.load(blueprint)
     ds = None
     if state is not None:
         import xarray as xr
 
-        if not state.exists():
-            raise TwinError(f"--state {state}: no such file")
         try:
             ds = xr.open_dataset(state)
-        except (OSError, ValueError) as exc:
-            raise TwinError(f"--state {state}: cannot read it as NetCDF ({exc})") from None
+        except (OSError, ValueError):
+            raise TwinError(f"--state {state}: not a NetCDF file; give the .nc that `twin simulate --per-rack --out` "
+                            "wrote") from None
     with console.status(f"rendering {out}"):
         path = draw(facility, out, color_by, state=ds, time=_time(time), camera=camera, show_power=power,
-                    show_coolant=coolant, window_size=_size(size), fps=fps)
+                    show_coolant=coolant, window_size=window, fps=fps)
     console.print(f"wrote {path}")

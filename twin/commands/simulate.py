@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from twin.cli import BLUEPRINT_HELP, app, console, friendly, tabular
-from twin.commands import output
+from twin.commands import checks, output
 from twin.simulation import PER_RACK_AUTO_CELLS
 
 
@@ -59,6 +59,10 @@ def simulate(
     from twin.simulation import simulate as run
     from twin.state import load
 
+    from twin.atomic import FIGURE_SUFFIXES
+
+    checks.output(out, "--out", (".nc",))
+    checks.output(plot, "--plot", FIGURE_SUFFIXES)
     facility = blueprints.load(blueprint)
     workload = Workload(llm=llm, precision=precision)
     keep = per_rack if per_rack is not None else (None if out is not None else False)  # None: by size

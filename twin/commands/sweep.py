@@ -9,7 +9,7 @@ from typing import Any, List, Optional
 import typer
 
 from twin.cli import app, console, friendly, tabular
-from twin.commands import output
+from twin.commands import checks, output
 from twin.errors import TwinError
 
 BASE_HELP = ("A packaged blueprint name or a .yaml/.json path; or 'parametric' to build each scenario with "
@@ -58,7 +58,11 @@ def read_table(path: Path) -> list[dict[str, Any]]:
     if path.suffix.lower() == ".csv":
         import pandas as pd
 
-        frame = pd.read_csv(path)
+        try:
+            frame = pd.read_csv(path)
+        except (OSError, ValueError, pd.errors.ParserError) as exc:  # EmptyDataError and decoding errors are ValueErrors
+            raise TwinError(f"{path}: cannot read it as a CSV scenario table ({exc}); one header row of parameter "
+                            "names, one row per scenario") from None
         return [{k: parse_value(v) if isinstance(v, str) else v.item() if hasattr(v, "item") else v
                  for k, v in row.items() if not pd.isna(v)} for row in frame.to_dict("records")]
     from twin.io import parse_yaml, read_text
@@ -91,6 +95,12 @@ def sweep(
         raise TwinError("give either --param (a grid) or --scenarios (a table), not both")
     if scenarios is None and not param:
         raise TwinError("nothing to sweep: add --param key=v1,v2 (keys: " + ", ".join(KEYS) + ") or --scenarios FILE")
+    from twin.atomic import FIGURE_SUFFIXES
+
+    checks.existing(scenarios, "--scenarios")
+    checks.output(out, "--out", (".nc",))
+    checks.output(plot, "--plot", FIGURE_SUFFIXES)
+    checks.number(workers, "--workers", at_least=1)
     table = read_table(scenarios) if scenarios is not None else None
     grid = parse_pairs(param, "--param", many=True)
     fixed = parse_pairs(set_, "--set", many=False)
