@@ -41,6 +41,7 @@ def compare(
 
     parse_mix(workload_mix)
     checks.number(time_limit, "--time-limit", above=0, unit="s")
+    checks.number(hours, "--hours", at_least=1, unit="h")
     folder = Path(out)
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"--out {folder}: is a file; give a folder for the report")

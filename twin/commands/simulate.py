@@ -61,6 +61,7 @@ def simulate(
 
     from twin.atomic import FIGURE_SUFFIXES
 
+    checks.number(hours, "--hours", at_least=1, unit="h")
     checks.output(out, "--out", (".nc",))
     checks.output(plot, "--plot", FIGURE_SUFFIXES)
     facility = blueprints.load(blueprint)
