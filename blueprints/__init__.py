@@ -97,6 +97,19 @@ def load(
     return facility
 
 
+def _sizing(doc: Any, value: Any) -> Any:
+    """`sizing:` of a builder blueprint: a mapping of `blueprints.layout.Sizing` fields, each a positive number."""
+    import dataclasses
+
+    from blueprints.layout import Sizing
+
+    path = ("builder", "sizing")
+    fields = [f.name for f in dataclasses.fields(Sizing)]
+    m = doc.mapping(value, path, tuple(fields))
+    whole = {k for k in fields if isinstance(getattr(Sizing(), k), int)}
+    return Sizing(**{k: (int if k in whole else float)(doc.number(m, k, path, positive=True, integer=k in whole)) for k in m})
+
+
 def _from_builder(data: dict, doc: Any, overrides: dict[str, Any]) -> Facility:
     """A facility from a parametric blueprint: `builder: {name: ai_factory, grid_mw: 100, ...}` plus `site:`."""
     import inspect
@@ -115,10 +128,14 @@ def _from_builder(data: dict, doc: Any, overrides: dict[str, Any]) -> Facility:
     extra_site = dict(doc.mapping(top.get("site") or {}, ("site",)))
     for key, value in overrides.items():
         (params if key in accepted else extra_site)[key] = value
-    for key in params:
+    for key, value in params.items():
         if key not in accepted:
             raise doc.error(("builder", key), f"builder {name!r} takes no parameter {key!r}",
                             did_you_mean(key, [p for p in accepted if p != "sizing"]))
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            doc.number(params, key, ("builder",))  # finite, and within float range
+    if "sizing" in params:
+        params["sizing"] = _sizing(doc, params["sizing"])
     try:
         facility = builder(**params, name=top.get("name") or name) if "name" in accepted else builder(**params)
     except (TypeError, ValueError) as exc:

@@ -44,7 +44,12 @@ def read(data: Any, doc: Doc, *, base_dir: Path | None = None, catalog: Catalog 
     attrs = doc.attributes(site, ("site",), skip=SITE_RESERVED + SITE_MAPPINGS, mappings=SITE_NESTED)
     attrs.update(_economics(site, doc))
     doc.number(site, "grid_limit_mw", ("site",), positive=True)
-    doc.text(site, "climate", ("site",))
+    climate = doc.text(site, "climate", ("site",))
+    if climate is not None and base_dir is not None:
+        from twin.weather import FILE_SUFFIXES
+
+        if climate.strip().lower().endswith(FILE_SUFFIXES):  # a weather file, found beside the blueprint
+            attrs["climate"] = str((base_dir / climate).resolve())
     catalog = _catalog(top, doc, base_dir, catalog)
     name = doc.text(top, "name", (), default="facility")
     facility = Facility(name, catalog=catalog, **{"grid_limit_mw": None, "climate": None, **attrs})
@@ -132,11 +137,22 @@ def _catalog(top: dict, doc: Doc, base_dir: Path | None, catalog: Catalog | None
 
         catalog = default_catalog()
     for i, rel in enumerate(extra):
-        path = (base_dir or Path.cwd()) / rel
+        path = _inside(doc, ("catalog", i), base_dir, rel, "catalog file")
         if not path.is_file():
             raise doc.error(("catalog", i), f"catalog file {str(path)!r} does not exist", "give a path relative to the blueprint")
         catalog = catalog.extend(path)
     return catalog
+
+
+def _inside(doc: Doc, path: tuple, base_dir: Path | None, rel: str, what: str) -> Path:
+    """A file a blueprint names: relative to the blueprint's folder and inside it (a blueprint from elsewhere
+    must not open /etc/passwd); files outside are passed by the caller (`blueprints.load(catalog=...)`)."""
+    folder = (base_dir or Path.cwd()).resolve()
+    target = (folder / rel).resolve()
+    if not target.is_relative_to(folder):
+        raise doc.error(path, f"{what} {rel!r} lies outside the blueprint's folder {str(folder)!r}",
+                        "put the file beside the blueprint (or below it), or pass it to the loader yourself")
+    return target
 
 
 def _device(facility: Facility, doc: Doc, m: dict, path: tuple, power: list, heat: list) -> str:

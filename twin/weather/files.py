@@ -189,9 +189,10 @@ def read_epw(path: str | Path) -> Record:
         label = f"{number} ({name})"
         values = _as_float(rows, number - 1, line_no, where, label)
         if missing is not None:
-            gone = np.flatnonzero(values >= missing)
+            gone = np.flatnonzero(values == missing)
             if gone.size:
-                raise WeatherError(f"{where}, line {line_no[gone[0]]}, field {label}: missing-value code {values[gone[0]]:g}")
+                raise WeatherError(f"{where}, line {line_no[gone[0]]}, field {label}: missing-value code {values[gone[0]]:g}; "
+                                   "fill the gap (EnergyPlus's weather converter interpolates) or use another file")
         if valid is not None:
             _check_range(values, valid[0], valid[1], line_no, where, label)
         cols[name] = values
