@@ -119,3 +119,33 @@ def test_compare_refuses_a_mix_that_does_not_add_up(run):
     """--workload-mix inference=0.8 was silently rescaled to 100 % inference."""
     assert "the shares add up to 0.8, not 1" in run("compare", "ai-factory-hall", "ai-datacenter-hall",
                                                      "--workload-mix", "inference=0.8")
+
+
+@pytest.fixture(scope="module")
+def state(tmp_path_factory):
+    """Two hours of the packaged hall with per-rack series, as `twin simulate --per-rack --out` writes them."""
+    from twin.simulation import simulate
+
+    path = tmp_path_factory.mktemp("state") / "day.nc"
+    simulate(blueprints.load("ai-factory-hall"), hours=2, per_rack=True).twin.save(path)
+    return path
+
+
+@pytest.mark.parametrize("time, said", [("July 1", "--time 'July 1' is not a date/time within the state's span 2025-01-01 00:00 .. 2025-01-01 01:00"),
+                                        ("noon-ish", "is not a date/time"), ("2031-07-01", "outside the state's span"),
+                                        ("99", "out of range: the state has 2 steps")])
+def test_render_time_outside_or_unreadable_is_one_line(state, tmp_path, time, said):
+    """`render --time "July 1"` printed a 215-line traceback."""
+    result = CliRunner().invoke(app, ["render", "ai-factory-hall", "--state", str(state), "--time", time,
+                                      "--out", str(tmp_path / "view.png")])
+    text = " ".join((result.output + result.stderr).split())
+    assert result.exit_code == 1 and said in text and "Traceback" not in text, text
+    assert not (tmp_path / "view.png").exists()
+
+
+def test_render_state_that_is_not_netcdf_says_so(tmp_path):
+    bad = tmp_path / "notes.nc"
+    bad.write_text("hello")
+    result = CliRunner().invoke(app, ["render", "ai-factory-hall", "--state", str(bad), "--out", str(tmp_path / "v.png")])
+    text = " ".join((result.output + result.stderr).split())
+    assert result.exit_code == 1 and "not a NetCDF file" in text and "backends" not in text, text

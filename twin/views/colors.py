@@ -205,9 +205,15 @@ def _select_time(da: xr.DataArray, time: Any, animate: bool, max_frames: int) ->
 def _time_key(times: xr.DataArray, time: Any) -> Any:
     if np.issubdtype(times.dtype, np.datetime64):
         try:
-            return pd.to_datetime(time)
-        except (ValueError, TypeError) as exc:
-            raise ViewError(f"time {time!r} is not a date/time the state's time axis understands: {exc}") from None
+            key = pd.to_datetime(time)
+            key = key.as_unit("ns")  # a year-1 date ('July 1') parses but is outside nanosecond range
+            return key
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise ViewError(f"time {time!r} is not a date/time within the state's span "
+                            f"{_time_label(times.values[0])} .. {_time_label(times.values[-1])} ({exc}); "
+                            "write it as 2025-07-01T15:00 or give a step number").on_cli(
+                f"--time {time!r} is not a date/time within the state's span {_time_label(times.values[0])} .. "
+                f"{_time_label(times.values[-1])}; write it as 2025-07-01T15:00 or give a step number") from None
     return time
 
 
