@@ -337,6 +337,7 @@ def local_client(workers: int = DEFAULT_WORKERS) -> Any:
     QUIET config (with 2 cores, every bit of CPU the cluster itself uses is taken from a scenario). Close
     `client.cluster` too."""
     import logging
+    import multiprocessing
     import warnings
 
     import dask
@@ -344,11 +345,20 @@ def local_client(workers: int = DEFAULT_WORKERS) -> Any:
 
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise TwinError(f"workers={workers!r} must be a whole number >= 1")
-    with dask.config.set(QUIET), warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Port 8787 is already in use")   # its health page then takes a free port
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                               silence_logs=logging.ERROR)
+    if getattr(multiprocessing.current_process(), "_inheriting", False):   # a worker importing the calling script
+        raise TwinError(NO_MAIN_GUARD)
+    try:
+        with dask.config.set(QUIET), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Port 8787 is already in use")   # its health page then takes a free port
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                                   silence_logs=logging.ERROR)
+    except (RuntimeError, TimeoutError, OSError) as exc:   # "Nanny failed to start", mostly for want of the guard
+        raise TwinError(f"the local dask cluster did not start ({type(exc).__name__}: {exc}). {NO_MAIN_GUARD}") from None
     return Client(cluster)
+
+
+NO_MAIN_GUARD = ("The local cluster's workers import the calling script: in a script, call sweep under "
+                 "`if __name__ == \"__main__\":` (or pass client='serial', or a scheduler address)")
 
 
 def _connect(client: Any, workers: int) -> tuple[Any, bool]:

@@ -6,6 +6,8 @@ import functools
 import itertools
 import json
 import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -241,3 +243,14 @@ def test_serial_sweep_edits_a_copy_never_the_base(tmp_path):
     assert json.dumps(to_node_link(site), sort_keys=True, default=str) == before
     direct = twin.simulate(site, weather="lulea", hours=6, per_rack=False, per_device=False).twin.summary()
     assert float(ds["energy_cost_usd"].values.ravel()[0]) == pytest.approx(direct["grid_energy_mwh"] * 1000 * 0.2)
+
+
+def test_a_script_without_a_main_guard_is_told_what_to_do(tmp_path):
+    """dask's workers import the calling script: without the guard it died with 'Nanny failed to start'."""
+    script = tmp_path / "no_guard.py"
+    script.write_text("import solvers\n"
+                      "solvers.sweep('ai-factory-hall', {'grid_mw': [6]}, verify=False, progress=False, workers=1)\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("twin.errors.TwinError:") and 'if __name__ == "__main__":' in last, done.stderr[-2000:]
