@@ -40,10 +40,18 @@ if TYPE_CHECKING:
 
     from twin.facility import Facility
 
-RUNS = ("simulate",)
+RUNS = ("simulate", "optimize", "compare")
 SIMULATE_FAMILIES = ("throughput", "node_power", "gpu_idle", "cooling_units", "chain_losses", "plant_fans",
                      "chiller_cop", "electricity_price", "token_price", "utilization", "weather")
 """The inputs a simulate run samples by default (`families` picks a subset)."""
+OPTIMIZE_FAMILIES = ("throughput", "node_power", "gpu_idle", "capex", "cooling_units", "cooling_capex", "chain_losses",
+                     "plant_fans", "chiller_cop", "electricity_price", "token_price", "demand", "gpu_hour_price",
+                     "capex_plant")
+"""The inputs an optimize run samples by default: the design weather stays the design rule (the year's hottest
+hours), utilization is the market's (demand and its daily shape)."""
+COMPARE_FAMILIES = ("throughput", "capex", "electricity_price", "token_price", "demand", "gpu_hour_price",
+                    "capex_plant", "utilization")
+"""The inputs a compare run samples: the money and the throughput; the designs and their simulated years stay."""
 
 
 def uncertainty(
@@ -66,6 +74,14 @@ def uncertainty(
     utilization: Any = "diurnal",
     workload: Any = None,
     freq: str = "1h",
+    objective: str = "profit",
+    verify: bool = True,
+    time_limit: float = 60.0,
+    mip_gap: float = 1e-3,
+    design: Mapping[str, Any] | None = None,
+    against: str | os.PathLike | Facility | None = None,
+    workload_mix: str | Mapping[str, float] | None = None,
+    climate: str | None = None,
 ) -> xr.Dataset:
     """Run `run` over `samples` points of the facility's uncertain inputs; return bands and sensitivities.
 
@@ -74,6 +90,15 @@ def uncertainty(
     default half-width per evidence tag (e.g. {'assumption': 0.5}). A blueprint's `site.uncertainty` ({spreads,
     widths}) applies under these. method: 'lhs' or 'sobol' points. client: as `solvers.sweep`. out: a .nc file;
     finished samples go to `<out>.parts/` and are reused by the next call with the same seed and inputs.
+
+    simulate: hours, weather, utilization, workload, freq as `twin.simulate`. optimize: objective, time_limit,
+    mip_gap and `design` (more keywords of `solvers.optimize`: grid_mw, systems, power_caps, workload, ...); the
+    base design is verified by simulation (`verify`) and its correction carried into every sample. The Dataset
+    then has a `mode` dimension: 'fixed' (the base design's halls and racks in each sampled world) and
+    'reoptimized' (designed anew per sample), `choice` per sample and `choice_changed` against the base design.
+    compare: `against` (the other facility), workload_mix, climate, hours, time_limit as `solvers.compare`, run
+    once at the medians; each sample revalues both designs (cheap, so here rather than on dask) and the Dataset
+    gives the margin per MW of each, `winner` per sample and `win_probability` per site.
     """
     from solvers.sweep import _resolve_base
 
@@ -83,8 +108,39 @@ def uncertainty(
     if callable(base):
         raise TwinError("uncertainty needs a facility or a blueprint, not a builder")
     spreads, widths = _site_overrides(base, spreads, widths)
-    job, inputs, units = _simulate_job(base, families, spreads, widths, hours=hours, weather=weather,
-                                       utilization=utilization, workload=workload, freq=freq)
+    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 2:
+        raise TwinError(f"samples={samples!r} must be a whole number >= 2")
+    from solvers.sweep import _connect
+
+    client, owned = (client, False) if client == "serial" else _connect(client, workers)
+    try:
+        return _run(base, label, samples, seed, run, client, workers, method, sobol, families, spreads, widths, out,
+                    progress, hours=hours, weather=weather, utilization=utilization, workload=workload, freq=freq,
+                    objective=objective, verify=verify, time_limit=time_limit, mip_gap=mip_gap, design=design,
+                    against=against, workload_mix=workload_mix, climate=climate)
+    finally:
+        if owned:
+            cluster = client.cluster
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+def _run(base, label, samples, seed, run, client, workers, method, sobol, families, spreads, widths, out, progress, *,
+         hours, weather, utilization, workload, freq, objective, verify, time_limit, mip_gap, design, against,
+         workload_mix, climate) -> xr.Dataset:
+    """The run on a connected client (or 'serial')."""
+    if run == "simulate":
+        job, inputs, units = _simulate_job(base, families, spreads, widths, hours=hours, weather=weather,
+                                           utilization=utilization, workload=workload, freq=freq)
+    elif run == "compare":
+        job, inputs, units = _compare_job(base, against, families, spreads, widths, hours=hours, climate=climate,
+                                          workload_mix=workload_mix, time_limit=time_limit)
+        client = "serial"
+    else:
+        job, inputs, units = _optimize_job(base, families, spreads, widths, objective=objective, verify=verify,
+                                           time_limit=time_limit, mip_gap=mip_gap, design=dict(design or {}),
+                                           mapper=_mapper(client))
     d = len(inputs)
     unit = saltelli(d, samples, seed, method) if sobol else unit_points(d, samples, seed, method)
     x = to_values([i.spread for i in inputs], unit)
@@ -93,11 +149,16 @@ def uncertainty(
     started = time.perf_counter()
     job.key = _fingerprint(base, job, inputs)
     records, computed = _evaluate(job, rows, run, client, workers, progress, out, job.key)
-    ds = _dataset(inputs, x, records, units, samples, sobol)
+    if run == "optimize":
+        ds = _optimize_dataset(job, inputs, x, records, units, samples, sobol)
+    else:
+        ds = _dataset(inputs, x, records, units, samples, sobol)
+    if run == "compare":
+        _add_winner(ds, job, records[:samples])
     ds.attrs.update({"run": run, "base": label, "samples": samples, "seed": seed, "method": method,
                      "sensitivity": "saltelli-jansen" if sobol else "given-data first order",
-                     "computed": computed, "reused": len(rows) - computed, "seconds": time.perf_counter() - started,
-                     "hours": int(hours)})
+                     "computed": computed, "reused": len(rows) - computed, "seconds": time.perf_counter() - started})
+    ds.attrs.update({"hours": int(hours)} if run != "optimize" else {"objective": objective})
     if out is not None:
         from solvers.sweep import _write_netcdf
 
@@ -172,14 +233,79 @@ def _simulate_job(facility: Facility, families, spreads, widths, *, hours, weath
     return job, inputs, dict(SIMULATE_KPIS)
 
 
+def _compare_job(facility: Facility, against: Any, families, spreads, widths, *, hours, climate, workload_mix,
+                 time_limit) -> tuple[Any, list[Input], dict[str, str]]:
+    from solvers.compare import compare
+    from solvers.sweep import _resolve_base
+    from solvers.uncertainty_compare import COMPARE_KPIS, make_job, systems
+
+    if against is None:
+        raise TwinError("run='compare' needs the other facility: against='ai-datacenter-20mw' (a blueprint or "
+                        "Facility)").on_cli("--run compare needs --against BLUEPRINT")
+    other, _ = _resolve_base(against)
+    comparison = compare(facility, other, workload_mix=workload_mix, climate=climate, hours=int(hours), render=False,
+                         time_limit=time_limit)
+    cat_families, global_families = _pick(families, COMPARE_FAMILIES)
+    inputs = catalog_inputs(facility.catalog, systems=systems(comparison), coolings=[], equipment=[], plants=[],
+                            families=cat_families, widths=widths) if cat_families else []
+    inputs += global_inputs(global_families, tier_evidence=_tier_evidence(facility), widths=widths)
+    inputs = overridden(inputs, spreads)
+    return make_job(comparison, inputs), inputs, dict(COMPARE_KPIS)
+
+
+def _add_winner(ds: xr.Dataset, job: Any, records: list[dict]) -> None:
+    """`winner` per sample ('a', 'b' or 'tie'), `win_probability` per site and the sites' names."""
+    winner = np.array([r.get("labels", {}).get("winner", "") for r in records], dtype=str)
+    ok = ds["status"].values == "ok"
+    ds["winner"] = ("sample", winner, {"long_name": "the site with the larger margin per MW-year in the sample"})
+    share = [float(np.mean(winner[ok] == s)) if ok.any() else float("nan") for s in ("a", "b")]
+    ds["win_probability"] = ("site", share, {"long_name": "share of samples in which the site's margin is larger"})
+    ds.coords["site"] = ["a", "b"]
+    ds.coords["site_name"] = ("site", [s.name for s in job.comparison.sites])
+    ds.attrs["verdict_at_medians"] = job.comparison.verdict.get("text", "")
+
+
+def _mapper(client: Any):
+    """fn over items here ('serial') or on the client's workers, results in order."""
+    if client == "serial":
+        return lambda fn, items: [fn(x) for x in items]
+    return lambda fn, items: client.gather(client.map(fn, items, pure=False)) if items else []
+
+
+def _optimize_job(facility: Facility, families, spreads, widths, *, objective, verify, time_limit, mip_gap,
+                  design, mapper) -> tuple[Any, list[Input], dict[str, str]]:
+    from models.design_data import design_data
+    from solvers.uncertainty_design import OPTIMIZE_KPIS, make_job
+
+    options = {k: design[k] for k in ("grid_mw", "power_caps", "cap_levels", "systems", "workload", "evidence",
+                                      "cap_curve", "market", "finance", "keep_plant") if k in design}
+    unknown = set(design) - set(options)
+    if unknown:
+        raise TwinError(f"design option {sorted(unknown)[0]!r} is not one uncertainty passes to the design model; "
+                        "use grid_mw, power_caps, cap_levels, systems, workload, evidence, cap_curve, market, "
+                        "finance, keep_plant")
+    data = design_data(facility, **options)
+    default = [f for f in OPTIMIZE_FAMILIES if f != ("gpu_hour_price" if data.billing == "tokens" else "token_price")]
+    cat_families, global_families = _pick(families, default)
+    used = {"systems": sorted({o[0] for o in data.options}), "coolings": list(data.coolings),
+            "equipment": _used_entries(facility)["equipment"],
+            "plants": sorted({p for ids in data.rejection.values() for p in ids})}
+    inputs = catalog_inputs(facility.catalog, **used, families=cat_families, widths=widths) if cat_families else []
+    inputs += global_inputs(global_families, tier_evidence=_tier_evidence(facility), widths=widths)
+    inputs = overridden(inputs, spreads)
+    job = make_job(facility, inputs, objective, options, verify=verify, time_limit=time_limit, mip_gap=mip_gap,
+                   mapper=mapper)
+    return job, inputs, dict(OPTIMIZE_KPIS)
+
+
 # ------------------------------------------------------------------------------------------------ running
 def _fingerprint(facility: Facility, job: Any, inputs: Sequence[Input]) -> str:
     """What identifies a sample's inputs besides its values: the facility, the run's settings and the inputs."""
     from solvers.sweep import _fingerprint as facility_fingerprint
 
+    skip = ("facility", "inputs", "weather", "utilization", "rack_system", "key", "data", "responses")
     settings = {"facility": facility_fingerprint(facility), "inputs": [i.name for i in inputs],
-                "job": {k: repr(v) for k, v in vars(job).items() if k not in ("facility", "inputs", "weather",
-                                                                                "utilization", "rack_system", "key")}}
+                "job": {k: repr(v) for k, v in vars(job).items() if k not in skip}}
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
     for name in ("weather", "utilization"):
         value = getattr(job, name, None)
@@ -217,13 +343,40 @@ def _evaluate(job: Any, rows: list[dict], run: str, client: Any, workers: int, p
 
 
 # ------------------------------------------------------------------------------------------------ results
-def _dataset(inputs: Sequence[Input], x: np.ndarray, records: list[dict], units: Mapping[str, str], samples: int,
-             sobol: bool) -> xr.Dataset:
-    """Samples, bands, the point at the medians and sensitivities as one Dataset over (sample, kpi, input)."""
+def _optimize_dataset(job: Any, inputs: Sequence[Input], x: np.ndarray, records: list[dict], units: Mapping[str, str],
+                      samples: int, sobol: bool) -> xr.Dataset:
+    """Both modes over a `mode` dimension, each sample's re-optimized choice and whether it left the base's."""
+    import pandas as pd
     import xarray as xr
 
-    names = [k for k in units if any(k in r["kpis"] for r in records)]
-    f = np.array([[_number(r["kpis"].get(k)) for k in names] for r in records]).reshape(len(records), len(names))
+    from solvers.uncertainty_design import MODES
+
+    names = [k for k in units if any(f"{m}|{k}" in r["kpis"] for r in records for m in MODES)]
+    parts = [_dataset(inputs, x, records, units, samples, sobol, prefix=f"{m}|", names=names) for m in MODES]
+    ds = parts[0].copy()
+    for var in ("value", "band", "point", "s1", "st", "tornado_low", "tornado_high"):
+        if var in ds:
+            ds[var] = xr.concat([p[var] for p in parts], dim=pd.Index(list(MODES), name="mode"))
+    chosen = np.array([r.get("labels", {}).get("choice", "") for r in records[:samples]], dtype=str)
+    ok = ds["status"].values == "ok"
+    ds["choice"] = ("sample", chosen, {"long_name": "systems/coolings the re-optimized design builds"})
+    ds["choice_changed"] = ("sample", ok & (chosen != job.choice),
+                            {"long_name": "the re-optimized design builds other systems or coolings than the base"})
+    excess = ds["value"].sel(mode="fixed", kpi="grid_excess_mw").values if "grid_excess_mw" in names else np.zeros(samples)
+    ds.attrs.update({"base_choice": job.choice,
+                     "choice_change_share": float(ds["choice_changed"].values[ok].mean()) if ok.any() else float("nan"),
+                     "fixed_grid_exceeded_share": float(np.mean(excess[ok] > 1e-6)) if ok.any() else float("nan")})
+    return ds
+
+
+def _dataset(inputs: Sequence[Input], x: np.ndarray, records: list[dict], units: Mapping[str, str], samples: int,
+             sobol: bool, prefix: str = "", names: Sequence[str] | None = None) -> xr.Dataset:
+    """Samples, bands, the point at the medians and sensitivities as one Dataset over (sample, kpi, input); KPIs
+    are read from each record under `prefix` + name."""
+    import xarray as xr
+
+    names = list(names) if names is not None else [k for k in units if any(k in r["kpis"] for r in records)]
+    f = np.array([[_number(r["kpis"].get(prefix + k)) for k in names] for r in records]).reshape(len(records), len(names))
     point, evals = f[-1], f[:-1]
     values, xs = evals[:samples], x[:samples]
     d = len(inputs)

@@ -47,17 +47,31 @@ class SimulateJob:
 def run_sample(job: Any, scenario: Mapping[str, Any], run: str) -> dict[str, Any]:
     """KPIs of one sample (scenario {'sample': i, 'values': [...]}); failures come back as status and message."""
     started = time.perf_counter()
-    status, message, kpis = "ok", "", {}
+    status, message, kpis, labels = "ok", "", {}, {}
     try:
-        kpis = SAMPLERS[run](job, np.asarray(scenario["values"], dtype=float))
+        out = _sampler(run)(job, np.asarray(scenario["values"], dtype=float))
+        kpis = {k: v for k, v in out.items() if not isinstance(v, str)}
+        labels = {k: v for k, v in out.items() if isinstance(v, str)}
     except InfeasibleDesign as exc:
         status, message = "infeasible", str(exc)
     except TwinError as exc:
         status, message = "error", str(exc)
     except Exception as exc:  # noqa: BLE001  (one sample's failure must not stop the run)
         status, message = "error", f"{type(exc).__name__}: {exc}"
-    return {"status": status, "message": message, "kpis": kpis, "tokens_per_s_by_tier": {},
+    return {"status": status, "message": message, "kpis": kpis, "labels": labels, "tokens_per_s_by_tier": {},
             "seconds": time.perf_counter() - started}
+
+
+def _sampler(run: str):
+    if run == "optimize":
+        from solvers.uncertainty_design import optimize_sample
+
+        return optimize_sample
+    if run == "compare":
+        from solvers.uncertainty_compare import compare_sample
+
+        return compare_sample
+    return simulate_sample
 
 
 def values_by_name(inputs: Sequence[Input], values: np.ndarray) -> dict[str, float]:
@@ -157,7 +171,5 @@ def _totals(ds: xr.Dataset, hours: np.ndarray) -> dict[str, float]:
         out[f"{flag}_hours"] = integral(flag)
     return out
 
-
-SAMPLERS = {"simulate": simulate_sample}
 
 __all__ = ["SimulateJob", "run_sample", "simulate_sample", "sampled_facility", "shifted_weather", "SIMULATE_KPIS"]

@@ -72,6 +72,7 @@ def commands(folder: Path) -> dict[str, list[str]]:
         "replay": ["replay", str(folder / "small.yaml"), str(folder / "measured.nc")],
         "calibrate": ["calibrate", str(folder / "small.yaml"), str(folder / "measured.nc"), "--params", "gpu.idle_w",
                       "--out", str(folder / "fitted.yaml")],
+        "uncertainty": ["uncertainty", "ai-factory-hall", "--samples", "4", "--hours", "24", "--scheduler", "serial"],
     })
     return runs
 
@@ -143,7 +144,7 @@ def tables(doc) -> dict[str, pd.DataFrame]:
 
 HELP = ("", "validate", "show", "catalog", "blueprints", "optimize", "simulate", "render", "sweep", "place",
         "contingency", "compare", "export", "dispatch", "replay", "calibrate", "telemetry", "telemetry import",
-        "telemetry trace", "swings", "flex")
+        "telemetry trace", "swings", "flex", "uncertainty")
 
 
 def command_names() -> list[str]:

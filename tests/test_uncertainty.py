@@ -142,3 +142,26 @@ def test_bad_requests_name_the_input_and_the_fix(site):
         solvers.uncertainty(site, samples=4, run="dance")
     with pytest.raises(TwinError, match="samples=1"):
         solvers.uncertainty(site, samples=1, hours=HOURS, client="serial", progress=False)
+
+
+def test_cli_prints_bands_writes_the_violin_plot_and_refuses_bad_spreads(tmp_path):
+    import subprocess
+    import sys
+
+    png = tmp_path / "bands.png"
+    run = subprocess.run([sys.executable, "-m", "twin", "uncertainty", "ai-factory-hall", "--samples", "4",
+                          "--hours", "24", "--scheduler", "serial", "--family", "electricity_price",
+                          "--spread", "electricity_price=0.8:1.3", "--plot", str(png), "--format", "json"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    import json
+
+    doc = json.loads(run.stdout)
+    bands = {r["kpi"]: r for r in doc["bands"]}
+    assert bands["energy_cost_usd"]["p10"] <= bands["energy_cost_usd"]["point"] <= bands["energy_cost_usd"]["p90"]
+    assert doc["inputs"][0]["low"] == 0.8 and doc["inputs"][0]["high"] == 1.3
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    bad = subprocess.run([sys.executable, "-m", "twin", "uncertainty", "ai-factory-hall", "--samples", "4",
+                          "--scheduler", "serial", "--spread", "electricity_price=cheap"],
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr and "low:high" in bad.stderr

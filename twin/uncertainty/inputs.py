@@ -58,7 +58,8 @@ CATALOG_FAMILIES: Mapping[str, tuple[str, tuple[str, ...], str, str]] = {
     "node_power": ("systems", ("node_overhead_w",), "non-GPU node power of", "node_overhead_w"),
     "gpu_idle": ("systems", ("gpu_idle_w",), "GPU idle power of", "gpu_idle_w"),
     "capex": ("systems", ("capex_usd_per_gpu",), "system price per GPU of", "capex_usd_per_gpu"),
-    "cooling_units": ("cooling", ("unit_power_kw_per_kw",), "in-hall unit power (fans, pumps) of", "unit_power_kw_per_kw"),
+    "cooling_units": ("cooling", ("unit_power_kw_per_kw", "fan_pressure_pa"), "in-hall unit power (fans, pumps) of",
+                      "unit_power_kw_per_kw"),            # a CRAH's fan power follows its pressure: both move
     "cooling_capex": ("cooling", ("capex_usd_per_kw",), "capex per kW of", "capex_usd_per_kw"),
     "chain_losses": ("power_equipment", LOSS_FIELDS, "losses of", "load_loss_fraction"),
     "plant_fans": ("heat_rejection", ("fan_pump_kw_per_kw",), "fans and pumps of", "fan_pump_kw_per_kw"),
