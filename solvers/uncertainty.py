@@ -210,8 +210,8 @@ def _tier_evidence(facility: Facility) -> str:
 
 def _simulate_job(facility: Facility, families, spreads, widths, *, hours, weather, utilization, workload,
                   freq) -> tuple[SimulateJob, list[Input], dict[str, str]]:
-    from models.design_data import ELECTRICITY_USD_PER_KWH
     from twin import weather as weather_mod
+    from twin.economics import finance_for
     from twin.physics.profiles import resolve
     from twin.physics.tokens import Workload
     from twin.physics.topology import build
@@ -227,7 +227,7 @@ def _simulate_job(facility: Facility, families, spreads, widths, *, hours, weath
     wx = weather_mod.load(source, hours=int(hours), freq=freq)
     racks = build(facility).racks
     util = resolve(utilization, wx["time"].values, len(racks), racks.index)
-    price = float(facility.graph.graph.get("electricity_usd_per_kwh") or ELECTRICITY_USD_PER_KWH)
+    price = finance_for(facility.graph.graph).electricity_usd_per_kwh
     job = SimulateJob(facility, inputs, wx, util, workload if workload is not None else Workload(), price, freq,
                       racks["system"].astype(str).to_numpy())
     return job, inputs, dict(SIMULATE_KPIS)

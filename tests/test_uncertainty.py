@@ -161,7 +161,76 @@ def test_cli_prints_bands_writes_the_violin_plot_and_refuses_bad_spreads(tmp_pat
     assert bands["energy_cost_usd"]["p10"] <= bands["energy_cost_usd"]["point"] <= bands["energy_cost_usd"]["p90"]
     assert doc["inputs"][0]["low"] == 0.8 and doc["inputs"][0]["high"] == 1.3
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    bad = subprocess.run([sys.executable, "-m", "twin", "uncertainty", "ai-factory-hall", "--samples", "4",
-                          "--scheduler", "serial", "--spread", "electricity_price=cheap"],
-                         capture_output=True, text=True, timeout=300)
-    assert bad.returncode == 1 and "Traceback" not in bad.stderr and "low:high" in bad.stderr
+    from twin.commands.uncertainty import _spread
+
+    assert _spread("0.8:1.3") == (0.8, 1.3) and _spread("0.2") == 0.2
+    with pytest.raises(TwinError, match="low:high"):
+        _spread("cheap")
+
+
+@pytest.fixture(scope="module")
+def hall():
+    import blueprints
+
+    return blueprints.load("ai-factory-hall")
+
+
+def test_optimize_fixed_and_reoptimized_designs(hall):
+    import solvers as s
+
+    ds = s.uncertainty(hall, samples=8, seed=3, run="optimize", client="serial", progress=False, verify=False,
+                       families=["throughput", "node_power", "capex", "cooling_units", "token_price", "demand"])
+    assert (ds["status"] == "ok").all() and list(ds["mode"].values) == ["fixed", "reoptimized"]
+    b = ds["band"].values
+    assert (b[..., 0] <= b[..., 1]).all() and (b[..., 1] <= b[..., 2]).all()
+    plan = s.optimize(hall, verify=False)
+    for mode in ("fixed", "reoptimized"):         # at the medians both are the plain design
+        point = float(ds["point"].sel(mode=mode, kpi="profit_usd_per_year"))
+        assert point == pytest.approx(plan.kpis["profit_usd_per_year"], rel=2e-3)
+        p10, _, p90 = ds["band"].sel(mode=mode, kpi="profit_usd_per_year").values
+        assert p10 <= point <= p90
+    # designing anew never earns less than keeping the base design in the same world (within the MIP gap)
+    fixed = ds["value"].sel(mode="fixed", kpi="profit_usd_per_year").values
+    anew = ds["value"].sel(mode="reoptimized", kpi="profit_usd_per_year").values
+    within = ds["value"].sel(mode="fixed", kpi="grid_excess_mw").values == 0
+    assert (anew[within] >= fixed[within] * (1 - 2e-3) - 1.0).all()
+    changed = ds["choice"].values != ds.attrs["base_choice"]
+    assert (ds["choice_changed"].values == changed).all()
+    assert ds.attrs["choice_change_share"] == pytest.approx(changed.mean())
+
+
+def test_summed_responses_equal_the_arrays_built_in_the_sampled_world(hall):
+    """rack kW is linear in node power and capex in the system price: the summed responses are exact there."""
+    from models.design_data import design_data
+    from solvers.uncertainty_design import make_job, sampled_data
+    from solvers.uncertainty_runs import sampled_facility
+    from twin.uncertainty import catalog_inputs
+
+    ins = catalog_inputs(hall.catalog, systems=["gb200_nvl72"], coolings=["dlc"], equipment=[], plants=[],
+                         families=["node_power", "capex", "cooling_units"])
+    job = make_job(hall, ins, "profit", {"systems": ["gb200_nvl72"]}, verify=False, time_limit=60, mip_gap=1e-3)
+    x = np.array([0.83, 1.21, 1.07])
+    got = sampled_data(job, x)
+    want = design_data(sampled_facility(hall, ins, x), systems=["gb200_nvl72"])
+    np.testing.assert_allclose(got.rack_kw, want.rack_kw, rtol=1e-12)
+    np.testing.assert_allclose(got.capex_rack, want.capex_rack, rtol=1e-12)
+    np.testing.assert_allclose(got.cooling_kw, want.cooling_kw, rtol=1e-3)
+
+
+def test_compare_win_probability_and_margins_affine_in_prices():
+    """Token revenue is the list price x tokens sold and energy cost the electricity price x energy: each site's
+    margin, and so the gap, is exactly affine in the two price factors; the win probability counts the samples."""
+    import solvers as s
+
+    ds = s.uncertainty("ai-factory-hall", samples=12, seed=1, run="compare", against="ai-datacenter-hall", hours=24,
+                       progress=False, families=["token_price", "electricity_price"])
+    winner = ds["winner"].values
+    assert float(ds["win_probability"].sel(site="a")) == pytest.approx(np.mean(winner == "a"))
+    assert float(ds["win_probability"].sum()) <= 1.0 + 1e-12
+    gaps = ds["value"].sel(kpi="margin_gap_per_mw").values
+    assert ((gaps > 0) == (winner == "a")).all()
+    x = np.column_stack([np.ones(12), ds["input_value"].values])
+    coef, *_ = np.linalg.lstsq(x, gaps, rcond=None)
+    assert np.abs(x @ coef - gaps).max() <= 1e-9 * np.abs(gaps).max()
+    assert coef.sum() == pytest.approx(float(ds["point"].sel(kpi="margin_gap_per_mw")), rel=1e-9)   # at (1, 1)
+    assert ds.attrs["verdict_at_medians"]
