@@ -394,16 +394,18 @@ def _warm_up(run: str) -> None:
 class _ProgressBar:
     """A rich progress bar over scenarios (or nothing), yielding a function that advances it by one."""
 
-    def __init__(self, show: bool, total: int, done: int, run: str):
-        self.show, self.total, self.done, self.run = show, total, done, run
+    def __init__(self, show: bool, total: int, done: int, run: str, unit: str = "scenarios"):
+        self.show, self.total, self.done, self.run, self.unit = show, total, done, run, unit
 
     def __enter__(self) -> Callable[[], None]:
         if not self.show:
             return lambda: None
+        from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
         self.progress = Progress(TextColumn(f"[bold]{self.run}"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("scenarios"), TimeElapsedColumn(), TimeRemainingColumn(), transient=True)
+                                 TextColumn(self.unit), TimeElapsedColumn(), TimeRemainingColumn(), transient=True,
+                                 console=Console(stderr=True))     # stdout may carry CSV/JSON
         self.progress.start()
         task = self.progress.add_task("sweep", total=self.total, completed=self.done)
         return lambda: self.progress.advance(task)

@@ -332,7 +332,7 @@ def _evaluate(job: Any, rows: list[dict], run: str, client: Any, workers: int, p
         if parts is not None and not record.get("retry"):
             _write_part(parts / f"{keys[i]}.json", record)
 
-    with _ProgressBar(progress, len(rows), len(records), f"uncertainty {run}") as advance:
+    with _ProgressBar(progress, len(rows), len(records), f"uncertainty {run}", "samples") as advance:
         if todo and client == "serial":
             for i in todo:
                 finished(i, run_sample(job, rows[i], run))
