@@ -292,3 +292,37 @@ def test_quantiles_by_group_equal_pandas():
     want = np.stack([pd.Series(x).groupby(group).quantile(q).reindex(range(sizes.size)).to_numpy()
                      for q in (0.5, 0.75, 1.0)], 1)
     assert np.allclose(quantiles_by_group(x, starts, (0.5, 0.75, 1.0)), want, equal_nan=True)
+
+
+def test_gpu_exports_in_local_time_across_the_spring_change_with_repeated_rows(tmp_path):
+    """nvidia-smi writes local wall-clock times: 01:30 then 03:00 on 9 March in New York are 30 minutes apart
+    (02:00 does not exist); a row written twice by a restarted logger is one sample."""
+    text = ("timestamp, index, power.draw [W], utilization.gpu [%]\n"
+            "2025/03/09 01:30:00.000, 0, 300.00 W, 30 %\n"
+            "2025/03/09 03:00:00.000, 0, 400.00 W, 40 %\n"
+            "2025/03/09 03:00:00.000, 0, 400.00 W, 40 %\n"
+            "2025/03/09 03:30:00.000, 0, 500.00 W, 50 %\n")
+    ds = telemetry.read(write(tmp_path, "n1.csv", text), {"timezone": "America/New_York", "hosts": {"n1": "r1"}},
+                        freq="30min")
+    assert [str(t)[11:16] for t in ds.time.values] == ["01:30", "02:00", "02:30"]      # EST throughout
+    assert ds.rack_gpu_power_kw.values.ravel().tolist() == pytest.approx([0.3, 0.4, 0.5])
+    assert (ds.rack_gpu_power_kw_quality.values == 0).all() and "duplicates" in kinds(ds)
+    prom = write(tmp_path, "dup.prom", 'DCGM_FI_DEV_POWER_USAGE{gpu="0",Hostname="n1"} 300 1751364000000\n'
+                                       'DCGM_FI_DEV_POWER_USAGE{gpu="0",Hostname="n1"} 310 1751364000000\n')
+    ds = telemetry.read(prom, {"hosts": {"n1": "r1"}})
+    assert ds.rack_gpu_power_kw.item() == pytest.approx(0.305) and "conflicting_duplicates" in kinds(ds)
+
+
+@pytest.mark.parametrize("name, text, match", [
+    ("n1.csv", "timestamp, index, power.draw [W]\n2025/07/01 10:00:00, 0, 300 W\n2025/07/01 10:01:00, 0, lots W\n",
+     r"n1.csv:3: field 'power.draw': value 'lots W' is not a number"),
+    ("d.csv", "timestamp,hostname,gpu,DCGM_FI_DEV_POWER_USAGE\n2025-07-01T10:00:00Z,n1,0,x1\n",
+     r"d.csv:2: field 'DCGM_FI_DEV_POWER_USAGE': value 'x1' is not a number"),
+    ("s.prom", 'DCGM_FI_DEV_POWER_USAGE{gpu="0",Hostname="n1"} 900 1751364000000\n'
+               'DCGM_FI_DEV_POWER_USAGE{gpu="0",Hostname="n1"} high 1751364060000\n', r"s.prom:2: "),
+    ("r.json", '{"Timestamp": "2025-07-01T10:00:00Z",\n "PowerControl": [{"PowerConsumedWatts": "lots"}]}\n',
+     r"r.json:2: field '.*PowerConsumedWatts': value 'lots' is not a number"),
+])
+def test_each_reader_names_file_line_and_field_of_a_bad_value(tmp_path, name, text, match):
+    with pytest.raises(TelemetryError, match=match):
+        telemetry.read(write(tmp_path, name, text))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any, Iterator
 
 import numpy as np
@@ -52,8 +53,9 @@ def read(path: str, text: str) -> Readings:
     bad &= ~frame["value"].astype(str).str.lower().isin(["nan", "", "none", "n/a"]).to_numpy()
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise TelemetryError(path, int(lines[i]), frame["point"].iloc[i], f"value {frame['value'].iloc[i]!r} is not a number",
-                             "fix the reading (a number, or null when absent)")
+        point, value = frame["point"].iloc[i], frame["value"].iloc[i]
+        raise TelemetryError(path, int(lines[i]) or _value_line(text, point, value), point,
+                             f"value {value!r} is not a number", "fix the reading (a number, or null when absent)")
     stamps, aware = times(frame["time"], path, lines, "Timestamp")
     key = pd.MultiIndex.from_arrays([frame["point"].to_numpy(), text_of(frame["unit"]).to_numpy()])
     code, uniq = pd.factorize(key)
@@ -84,6 +86,13 @@ def _documents(path: str, text: str) -> Iterator[tuple[Any, int]]:
 def _line_of(text: str, needle: str, default: int) -> int:
     at = text.find(needle)
     return text.count("\n", 0, at) + 1 if at >= 0 else max(default, 1)
+
+
+def _value_line(text: str, point: str, value: Any) -> int:
+    """The line of a reading inside one JSON document: its property written with that value."""
+    prop = re.escape(point.rsplit("/", 1)[-1])
+    m = re.search(rf'"{prop}"\s*:\s*{re.escape(json.dumps(value))}', text)
+    return text.count("\n", 0, m.start()) + 1 if m else 1
 
 
 def _stamp(obj: dict, inherited: Any) -> Any:
