@@ -117,6 +117,7 @@ def read(
                              "map points in the mapping file (points/patterns) and GPU hosts (hosts)")
     sources = pd.DataFrame(src_rows)
     source, time, value, line = (np.concatenate([p[k] for p in parts]) for k in range(4))
+    parts.clear()
     if clock_skew:
         labels = [f"{f} {h}".strip() for (f, h) in clocks]
         time = timebase.align_skew(time, sources["clock"].to_numpy()[source], labels, report)

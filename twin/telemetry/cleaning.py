@@ -62,7 +62,12 @@ class Grid:
 def clean(s: Samples, report: Report, *, outlier_z: float | None = 6.0) -> Samples:
     """Sort, de-duplicate, drop impossible values and outliers; report each step."""
     keep = ~np.isnan(s.value)
-    src, t, v, line = s.source[keep], s.time[keep].astype(np.int64), s.value[keep], s.line[keep]
+    t = s.time.astype("datetime64[ns]", copy=False).view(np.int64)
+    if keep.all():
+        src, v, line = s.source, s.value, s.line
+    else:
+        src, t, v, line = s.source[keep], t[keep], s.value[keep], s.line[keep]
+    del keep
     if not _in_order(src, t):
         order = np.lexsort((t, src))
         src, t, v, line = src[order], t[order], v[order], line[order]
@@ -71,7 +76,9 @@ def clean(s: Samples, report: Report, *, outlier_z: float | None = 6.0) -> Sampl
     if outlier_z is not None:
         v = _outliers(src, v, line, s, report, outlier_z)
     ok = ~np.isnan(v)
-    return Samples(src[ok], t[ok].astype("datetime64[ns]"), v[ok], line[ok], s.sources, s.series)
+    if not ok.all():
+        src, t, v, line = src[ok], t[ok], v[ok], line[ok]
+    return Samples(src, t.view("datetime64[ns]"), v, line, s.sources, s.series)
 
 
 def _in_order(src: np.ndarray, t: np.ndarray) -> bool:
@@ -210,7 +217,7 @@ def _outliers(src, v, line, s, report, z):
 def infer_freq(s: Samples) -> str:
     """The coarsest typical sampling interval of the sources, rounded up to a standard step (at most 1 h)."""
     steps = ("1s", "5s", "10s", "15s", "30s", "1min", "5min", "10min", "15min", "30min", "1h")
-    t = s.time.astype(np.int64)
+    t = s.time.astype("datetime64[ns]", copy=False).view(np.int64)
     same = s.source[1:] == s.source[:-1]
     d = np.diff(t)[same]
     if not d.size:
@@ -228,7 +235,7 @@ def to_grid(s: Samples, freq: str, report: Report, *, max_gap: int = 3, start=No
     step = pd.Timedelta(freq).value
     if step <= 0:
         raise ValueError(f"freq {freq!r} must be a positive duration")
-    t = s.time.astype(np.int64)
+    t = s.time.astype("datetime64[ns]", copy=False).view(np.int64)
     t0 = int(np.floor((t.min() if start is None else pd.Timestamp(start).value) / step) * step)
     t1 = int(t.max() if end is None else pd.Timestamp(end).value)
     n_bins = int((t1 - t0) // step) + 1

@@ -135,7 +135,7 @@ def align_skew(time: np.ndarray, clock: np.ndarray, labels: list[str], report: R
     """
     if time.size < 4 or len(labels) < 2:
         return time
-    t = time.astype(np.int64)
+    t = time.astype("datetime64[ns]", copy=False).view(np.int64)
     cs, ts = _distinct_times(clock, t)
     d = np.diff(ts)[cs[1:] == cs[:-1]]
     d = d[d > 0]
