@@ -15,7 +15,7 @@ rectifiers, or none (busways fed by the transformers).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from twin.errors import BlueprintError
 from twin.facility import Facility
@@ -52,6 +52,18 @@ class Cooling:
     air_rejection: tuple[str, ...] = ("chiller_air_cooled",)
     options: tuple[str, ...] | None = None   # the hall's `cooling_options` (None: any catalog technology)
     supply_c: tuple[tuple[str, float], ...] = ()  # (unit kind, facility water °C) overriding the technology's
+    trim: bool = False   # give free-cooling chains a trim chiller where the design year needs one (for_climate)
+
+
+def for_climate(catalog, cooling: Cooling, spec, year) -> Cooling:
+    """The cooling with its technology's chain given a trim chiller ahead of the free cooler where that cannot
+    hold the design `year` for racks of `spec` (`twin.design_year.sizing.climate_chain`); a chain that holds
+    is kept, and its free coolers get their size from `size_free_cooling` once the site is laid out."""
+    from twin.design_year.sizing import climate_chain, max_water_c
+
+    db, wb = year["dry_bulb_c"].values, year["wet_bulb_c"].values
+    main, _ = climate_chain(catalog, cooling.rejection, max_water_c(catalog.cooling_tech(cooling.tech), spec), db, wb)
+    return replace(cooling, rejection=main)
 
 
 def check_grid(builder: str, grid_mw: Any) -> float:

@@ -18,9 +18,12 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-from blueprints.layout import UPS_MODELS, Cooling, Sizing, check_grid, lay_out
+from blueprints.fit import binding_weather, racks_within, trim_to_grid
+from blueprints.layout import UPS_MODELS, Cooling, Sizing, check_grid, for_climate, lay_out
 from twin import limits
 from twin.errors import BlueprintError
+from twin.design_year import design_weather
+from twin.design_year.sizing import MAX_FREE_OVERSIZE, size_free_cooling
 from twin.facility import Facility
 from twin.graph import HEAT_KINDS, bulk
 from twin.plant import add_cooling_plant
@@ -31,6 +34,8 @@ ASSUMED_PUE = {"air": 1.45, "rdhx": 1.35, "dlc": 1.2, "dlc_2p": 1.15, "immersion
 computes the real one. Values follow the ranges in reference/cooling_physics.yaml (label: assumption)."""
 CHILLED_WATER = ("chiller_water_cooled", "cooling_tower")
 """An AI datacenter's plant: water-cooled chillers with cooling towers (chilled water for every loop)."""
+FREE_LOOP = ("dry_cooler",)
+"""An AI factory's liquid loop by default: dry coolers (given a trim chiller where the climate needs one)."""
 LIQUID_LOOP = ("chiller_water_cooled", "dry_cooler")
 """A retrofit's new liquid loop: dry coolers with a trim chiller for hot hours (the optimizer's default)."""
 DATACENTER_SYSTEMS = ("h200_hgx8", "b200_hgx8", "b300_hgx8", "mi300x_8gpu", "mi355x_8gpu")
@@ -76,7 +81,7 @@ def ai_factory(
     climate: str = "phoenix",
     nodes: int | None = None,
     power_cap_w: float | None = None,
-    heat_rejection: str | Sequence[str] = "dry_cooler",
+    heat_rejection: str | Sequence[str] | None = None,
     power: str = "2N",
     ups: str = "double_conversion",
     air_rejection: str | Sequence[str] = "chiller",
@@ -89,7 +94,9 @@ def ai_factory(
 ) -> Facility:
     """A site filled with identical racks up to the grid limit: 2N power to every row, N+1 cooling per hall.
 
-    heat_rejection: catalog heat-rejection id (or chain) for the technology's own stream. power: redundancy
+    heat_rejection: catalog heat-rejection id (or chain) for the technology's own stream, built as given;
+    None (default): dry coolers, with a trim chiller ahead of them where the climate's design year has hours
+    they cannot hold (FREE_LOOP, `blueprints.layout.for_climate`). power: redundancy
     '2N', 'N+1' or 'N' ('dc_800v' = 2N with ups='dc_800v'). ups: 'double_conversion', 'eco', 'dc_800v'
     (800 VDC rectifiers; vendor-claim figures) or 'none'. air_rejection: where residual air heat goes,
     'chiller' (air-cooled), 'dry_cooler', 'adiabatic', 'tower' or 'chiller_tower' (see AIR_REJECTIONS). facility_water_c /
@@ -101,14 +108,15 @@ def ai_factory(
     """
     grid_mw = check_grid("ai_factory", grid_mw)
     air = _air_chain("ai_factory", air_rejection)
-    chain = (heat_rejection,) if isinstance(heat_rejection, str) else tuple(heat_rejection)
+    chain = FREE_LOOP if heat_rejection is None else \
+        (heat_rejection,) if isinstance(heat_rejection, str) else tuple(heat_rejection)
     tech = cooling
     with bulk():
         facility = Facility(name or f"ai-factory-{grid_mw:g}mw", grid_limit_mw=grid_mw, climate=climate)
         unit_kind = facility.catalog.cooling_tech(tech).unit_kind
         _fill(facility, grid_mw, system, nodes, power_cap_w, sizing, power,
               Cooling(tech, chain, air, options=None if cooling_options is None else tuple(cooling_options),
-                      supply_c=_supply(facility_water_c, air_water_c, unit_kind)), ups=ups)
+                      supply_c=_supply(facility_water_c, air_water_c, unit_kind), trim=heat_rejection is None), ups=ups)
     if air != AIR_REJECTIONS["chiller"]:
         facility.graph.graph["air_heat_rejection"] = list(air)
     return _economize(facility) if air_economizer else facility
@@ -213,18 +221,39 @@ def retrofit(
 
 def _fill(facility: Facility, grid_mw: float, system: str, nodes: int | None, power_cap_w: float | None,
           sizing: Sizing, power: str, cooling: Cooling, ups: str = "double_conversion") -> Facility:
-    """Lay out identical `system` racks up to the grid limit at the assumed design PUE of the cooling."""
+    """Lay out identical `system` racks up to the grid limit at every hour of the design year that can bind:
+    heat rejection for the climate (with `cooling.trim`, a trim chiller where free cooling cannot hold it; free
+    coolers sized for the year up to MAX_FREE_OVERSIZE, beyond which `twin check` reports the hours they
+    cannot hold), the rack count from a one-hall probe simulated at full load, the last racks emptied if the
+    whole site still draws more (blueprints.fit)."""
     spec = facility.catalog.system(system)
     tech = facility.catalog.cooling_tech(cooling.tech)
     nodes = spec.nodes_per_rack[0] if nodes is None else nodes
     cap = spec.gpu_tdp_w if power_cap_w is None else power_cap_w
     rack_kw = float(spec.rack_power_kw(nodes, cap))
-    total = int(grid_mw * 1000 / ASSUMED_PUE.get(cooling.tech, 1.3) // rack_kw)
-    limits.check_nodes(len(facility.graph) + total * (1 + spec.gpus_per_rack(nodes)),
-                       what=f"a {grid_mw:g} MW site of {total:,} {system} racks")
+    guess = int(grid_mw * 1000 / ASSUMED_PUE.get(cooling.tech, 1.3) // rack_kw)
+    limits.check_nodes(len(facility.graph) + guess * (1 + spec.gpus_per_rack(nodes)),
+                       what=f"a {grid_mw:g} MW site of {guess:,} {system} racks")
     _servable_workload(facility, system)
-    return lay_out(facility, grid_mw, total, rack_kw, cooling, liquid_fraction(tech, spec), tech.unit_kind,
-                   system=system, nodes=nodes, power_cap_w=power_cap_w, power=power, ups=ups, sizing=sizing)
+    year = design_weather(facility)
+    hours = binding_weather(year)
+    if cooling.trim:
+        cooling = for_climate(facility.catalog, cooling, spec, year)
+
+    def build(into: Facility, count: int, mw: float) -> Facility:
+        lay_out(into, mw, count, rack_kw, cooling, liquid_fraction(tech, spec), tech.unit_kind, system=system,
+                nodes=nodes, power_cap_w=power_cap_w, power=power, ups=ups, sizing=sizing)
+        size_free_cooling(into, year, at_most=MAX_FREE_OVERSIZE)
+        return into
+
+    per_hall = sizing.racks_per_row * sizing.rows_per_hall
+    if guess >= 1:
+        probe = lambda n: build(Facility("probe", grid_limit_mw=grid_mw * n / guess, climate=facility.climate),  # noqa: E731
+                                n, grid_mw * n / guess)
+        guess = racks_within(grid_mw * 1000.0, rack_kw, probe, min(per_hall, guess), hours)
+    build(facility, guess, grid_mw)
+    trim_to_grid(facility, hours)
+    return facility
 
 
 def _servable_workload(facility: Facility, system: str) -> None:

@@ -1,5 +1,6 @@
 """The design model: how many racks of which (system, density, power cap) in which hall class and cooling,
-serving which token tier, inside the grid limit at the design ambient. Built from `DesignData` arrays.
+serving which token tier, inside the grid limit at every hour of the design weather year. Built from
+`DesignData` arrays.
 
 Variables (integer unless noted):
   halls[k, c]      halls of class k given cooling technology c
@@ -9,7 +10,8 @@ Variables (integer unless noted):
   plant_heat[c]    kW of heat the cooling units and heat rejection of technology c are built for (continuous)
 Options a hall class cannot take (cooling limit, incompatible system, floor loading) get no variable.
 Rows: one cooling per hall, rack positions, racks serving = racks built, tier demand and commitments, grid power at
-the design ambient (IT x (1 + chain losses) + cooling + aux), plant sizing, capex budget.
+each design-year hour that can bind (IT x (1 + chain losses) + cooling + aux; `models.design_year`),
+plant sizing, capex budget.
   sold[t, h, k]    tokens/s of tier t sold in hour h of the day on segment k of its demand curve (continuous)
 Objectives: 'profit' (USD/year: market revenue - capital recovery and O&M per asset class - energy;
 `models.economics`), 'revenue' (USD/year from the same market), 'tokens' (tokens/s, GPUs split over tiers
@@ -23,6 +25,7 @@ import numpy as np
 
 from models import economics
 from models.design_data import HOURS_PER_YEAR, DesignData
+from models.design_year import add_grid_rows
 from models.linear import INF, LinearProblem
 
 OBJECTIVES = ("profit", "revenue", "tokens", "tokens-per-dollar")
@@ -51,9 +54,9 @@ def build(data: DesignData, objective: str = "profit", *, lam: float = 0.0, elas
     ot_o = np.array([x[0] for x in ot], dtype=np.int64)
     ot_t = np.array([x[1] for x in ot], dtype=np.int64)
     tok = data.tokens[ot_o, ot_t]
-    kw_rack = data.overhead()[k_of, o_of, c_of]                           # grid kW per rack at design
+    kw_rack = data.overhead()[k_of, o_of, c_of]                           # grid kW per rack, year mean
     it_rack = data.rack_kw[o_of]
-    heat_rack = it_rack                                                   # all IT power ends as heat
+    heat_rack = it_rack * data.year.plant_scale[o_of, c_of]                  # all IT power ends as heat
     n_halls = np.array([len(h.halls) for h in data.halls], dtype=float)
     positions = np.array([h.positions for h in data.halls], dtype=float)
 
@@ -106,14 +109,7 @@ def build(data: DesignData, objective: str = "profit", *, lam: float = 0.0, elas
     lp.add_rows("commitment", [(t,) for t in data.tiers], rows=np.concatenate(commit_rows),
                 cols=np.concatenate(commit_cols), vals=np.concatenate(commit_vals), lb=data.commitment / scale)
 
-    grid_cols, grid_vals = [rv], [kw_rack]
-    if "grid" in elastic:
-        over = lp.add_vars("over_grid", [("kW",)], lb=0, cost=1.0 / data.grid_limit_kw)
-        grid_cols.append(over)
-        grid_vals.append(np.array([-1.0]))
-    lp.add_rows("grid", [("design",)], rows=np.zeros(sum(len(c) for c in grid_cols), dtype=np.int64),
-                cols=np.concatenate(grid_cols), vals=np.concatenate(grid_vals),
-                ub=data.grid_limit_kw - data.aux_kw - data.correction_kw)
+    add_grid_rows(lp, data, rv, k_of, c_of, o_of, elastic="grid" in elastic)
 
     if data.device_rows:
         from models.brownfield import add_device_rows

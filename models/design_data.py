@@ -1,8 +1,8 @@
 """The arrays a design model is built from, computed once from a facility with the twin's own physics.
 
-Every coefficient comes from `twin.physics` at the design ambient (one source of truth with the
-simulator): rack kW at a cap, tokens/s per tier from measured curves x the cap factor, cooling kW per
-kW of IT (linear in heat), power-chain losses per kW at the design load fraction.
+Every coefficient comes from `twin.physics` (one source of truth with the simulator): rack kW at a cap,
+tokens/s per tier from measured curves x the cap factor, cooling kW per kW of IT at every hour of the
+design weather year (`models.design_year`), power-chain losses per kW at the design load fraction.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
+from models.design_year import DesignYear, design_year
 from models.evidence import admits, check_policy, option_evidence
 from twin.errors import BlueprintError, InfeasibleDesign, InputError
 from twin.graph import DEVICE_KINDS
@@ -53,8 +54,6 @@ class DesignData:
     site: str
     grid_limit_kw: float
     aux_kw: float
-    design_db_c: float
-    design_wb_c: float
     halls: list[HallClass]
     coolings: list[str]
     tiers: list[str]
@@ -66,9 +65,9 @@ class DesignData:
     tokens: np.ndarray                           # (option, tier) tokens/s per rack
     usd_per_hour: np.ndarray                     # (option, tier) revenue per rack-hour
     compatible: np.ndarray                       # (option, cooling) bool
-    cooling_kw: np.ndarray                       # (option, cooling) cooling kW per kW IT at design ambient
+    cooling_kw: np.ndarray                       # (option, cooling) cooling kW per kW IT, design-year mean
     liquid: np.ndarray                           # (option, cooling) liquid share of the heat
-    water_l_per_kwh: np.ndarray                  # (option, cooling) L per kWh IT at design ambient
+    water_l_per_kwh: np.ndarray                  # (option, cooling) L per kWh IT, design-year mean
     cooling_capex_per_kw: np.ndarray             # (cooling,) USD per kW of heat, units + rejection, with spares
     power_capex_per_kw: float                    # USD per kW IT of power chain with its redundancy
     demand: np.ndarray                           # (tier,) tokens/s cap (inf = none)
@@ -77,7 +76,6 @@ class DesignData:
     electricity_usd_per_kwh: float = ELECTRICITY_USD_PER_KWH
     rejection: dict[str, tuple[str, ...]] = field(default_factory=dict)
     workload: Any = None
-    correction_kw: float = 0.0   # what the simulator found beyond the linear model (fixed-point correction)
     market: Any = None                           # twin.economics.Market the site sells into
     finance: Any = None                          # twin.economics.Finance: WACC, lives, O&M, electricity
     billing: str = "tokens"                      # `tokens` or `gpu_hours`
@@ -90,11 +88,18 @@ class DesignData:
     keep_plant: bool = False                     # brownfield: existing power/cooling devices and ratings stay
     units: dict[str, list[str]] | None = None    # keep_plant: hall class (unit) -> its rack positions
     device_rows: list = field(default_factory=list)   # keep_plant: models.brownfield.DeviceRow per device group
+    year: DesignYear | None = None  # the design weather year: hourly coefficients, rows that can bind
 
     def overhead(self) -> np.ndarray:
-        """(hall class, option, cooling) grid kW per rack at design: IT x (1 + chain) + cooling."""
+        """(hall class, option, cooling) grid kW per rack over the design year on average: IT x (1 + chain) + cooling."""
         chain = np.array([h.chain_rate for h in self.halls])
         return self.rack_kw[None, :, None] * (1.0 + chain[:, None, None] + self.cooling_kw[None, :, :])
+
+    def overhead_at(self, hours: Any) -> np.ndarray:
+        """(hour, hall class, option, cooling) grid kW per rack at hours of the design year."""
+        chain = np.array([h.chain_rate for h in self.halls])
+        cooling = self.year.cooling_at(hours)
+        return self.rack_kw[None, None, :, None] * (1.0 + chain[None, :, None, None] + cooling[:, None, :, :])
 
 
 def design_data(
@@ -110,10 +115,15 @@ def design_data(
     market: Any = None,
     finance: Any = None,
     keep_plant: bool | None = None,
+    exceedance_hours: int | str | None = None,
+    throttle_hours: int | str | None = None,
 ) -> DesignData:
-    """Collect options and coefficients for a facility; domain errors say what is missing and how to fix it."""
-    from twin import weather
-    from twin.physics import cooling as cooling_phys
+    """Collect options and coefficients for a facility; domain errors say what is missing and how to fix it.
+
+    exceedance_hours / throttle_hours: design-year hours the grid limit may be exceeded / racks may throttle
+    (default: the site's `design_exceedance_hours` / `design_throttle_hours`, else 0).
+    """
+    from twin.design_year import exceedance_hours as allowed_hours
     from twin.physics import ThroughputRangeError, gpu, tokens
     from twin.simulation import aux_power_kw
     from twin.tables import liquid_fraction
@@ -126,9 +136,6 @@ def design_data(
     limit_mw = grid_mw if grid_mw is not None else facility.grid_limit_mw
     if limit_mw is None or not limit_mw > 0:
         raise InfeasibleDesign("the site has no grid limit: set site.grid_limit_mw (or pass --mw)")
-    climate = facility.climate or "temperate"
-    db = float(site.get("design_ambient_c") or weather.design_ambient_c(climate))
-    wb = float(site.get("design_wet_bulb_c") or weather.climate_info(climate).get("cooling_mcwb_0_4_c") or db - 8.0)
     if workload is None:
         own = site.get("workload")
         try:
@@ -191,24 +198,23 @@ def design_data(
     rack_kw_a = np.array(rack_kw)
     rejection = {c: tuple(_rejection(site, cat.cooling_tech(c))) for c in coolings}
     compatible = np.zeros((len(options), len(coolings)), dtype=bool)
-    cool_kw = np.zeros_like(compatible, dtype=float)
-    liquid = np.zeros_like(cool_kw)
-    water = np.zeros_like(cool_kw)
+    liquid = np.zeros_like(compatible, dtype=float)
     for j, c in enumerate(coolings):
         tech = cat.cooling_tech(c)
         for i, (s, _, _) in enumerate(options):
             spec = cat.system(s)
             compatible[i, j] = c in spec.cooling and rack_kw_a[i] <= tech.max_rack_kw + 1e-9
-            lf = liquid_fraction(tech, spec)
-            liquid[i, j] = lf
-            heat_liquid, heat_air = (0.0, 1.0) if tech.unit_kind == "crah" else (lf, 1.0 - lf)
-            r = cooling_phys.cooling_power_kw(cat, c, list(rejection[c]), heat_liquid, heat_air, db, wb,
-                                              air_heat_rejection=site.get("air_heat_rejection"))
-            cool_kw[i, j] = float(r["units_kw"]) + float(r["plant_kw"])
-            water[i, j] = float(r["water_l_per_h"])
+            liquid[i, j] = liquid_fraction(tech, spec)
     if not compatible.any():
         raise InfeasibleDesign(f"no system among {sorted({o[0] for o in options})} can be cooled by the halls' cooling "
                                f"choices {coolings}; allow another cooling technology (hall cooling_options)")
+    year = design_year(facility, cat, options, coolings, compatible, liquid, rejection, site.get("air_heat_rejection"),
+                       allowed_hours(_given(throttle_hours, site.get("design_throttle_hours")), "design_throttle_hours"),
+                       allowed_hours(_given(exceedance_hours, site.get("design_exceedance_hours")),
+                                     "design_exceedance_hours"))
+    compatible &= np.isfinite(year.free_factor)
+    cool_kw = year.annual_cooling()
+    water = np.where(year.heat_class >= 0, year.class_water[np.maximum(year.heat_class, 0)], 0.0)
     cool_capex = np.array([_cooling_capex(cat, c, rejection[c]) for c in coolings])
     from models.billing import billed_usd_per_hour, check_billing
     from twin.economics import finance_for, market_for
@@ -227,8 +233,7 @@ def design_data(
                                    f"system among {system_ids} reaches it on measured points; drop its commitment "
                                    "or allow faster systems")
     return DesignData(
-        site=facility.name, grid_limit_kw=float(limit_mw) * 1000.0, aux_kw=float(aux_power_kw(facility)),
-        design_db_c=db, design_wb_c=wb, halls=halls, coolings=coolings, tiers=tiers, options=options,
+        site=facility.name, grid_limit_kw=float(limit_mw) * 1000.0, aux_kw=float(aux_power_kw(facility)), halls=halls, coolings=coolings, tiers=tiers, options=options,
         rack_kw=rack_kw_a, floor_kg_m2=np.array(floor), gpus=np.array(gpus, dtype=float), capex_rack=np.array(capex, dtype=float),
         tokens=np.array(tok), usd_per_hour=np.array(usd), compatible=compatible, cooling_kw=cool_kw, liquid=liquid,
         water_l_per_kwh=water, cooling_capex_per_kw=cool_capex, power_capex_per_kw=_power_capex(cat, halls),
@@ -239,7 +244,7 @@ def design_data(
         list_usd_per_mtok=np.array([tokens.revenue_usd_per_mtok(cat, t, workload.osl / (workload.isl + workload.osl))
                                     for t in tiers]),
         tier_mix=dict(workload.tier_mix) if workload.tier_mix is not None else None, cap_curve=curve_id,
-        keep_plant=keep, units=units, device_rows=rows,
+        keep_plant=keep, units=units, device_rows=rows, year=year,
     )
 
 
@@ -349,3 +354,7 @@ def named_systems(facility: Facility) -> list[str]:
     own = list(facility.graph.graph.get("systems") or [])
     built = [s for s in racks["system"].dropna()] if "system" in racks else []
     return list(dict.fromkeys([*own, *built]))
+
+
+def _given(value: Any, site_value: Any) -> Any:
+    return site_value if value is None else value

@@ -73,7 +73,7 @@ WORKLOAD_KEYS = ("llm", "precision", "isl", "osl")
 RESERVED = ("scenario", "tier", "status", "message", "seconds", "tokens_per_s_by_tier")
 KPI_UNITS = {"tokens_per_s": "s-1", "facility_mw": "MW", "it_mw": "MW", "grid_limit_mw": "MW", "simulated_grid_mw": "MW",
              "pue": "1", "revenue_usd_per_year": "USD year-1", "capex_usd": "USD", "usd_per_mtok": "USD Mtok-1",
-             "gpus": "1", "racks": "1", "design_ambient_c": "degC", "interactivity_tok_s_user": "s-1", "peak_grid_mw": "MW",
+             "gpus": "1", "racks": "1", "design_ambient_c": "degC", "design_wet_bulb_c": "degC", "interactivity_tok_s_user": "s-1", "peak_grid_mw": "MW",
              "revenue_usd": "USD", "energy_cost_usd": "USD", "energy_usd_per_mtok": "USD Mtok-1", "tokens": "1"}
 
 
@@ -435,7 +435,7 @@ def to_dataset(rows: list[dict], axes: dict[str, list] | None, records: list[dic
     tiers = list(dict.fromkeys(t for r in records for t in r["tokens_per_s_by_tier"]))
     data: dict[str, Any] = {}
     for name in names:
-        values = np.array([_number(r["kpis"].get(name)) for r in records], dtype=float).reshape(shape)
+        values = _kpi_values([r["kpis"].get(name) for r in records]).reshape(shape)
         data[name] = (dims, values, {"units": KPI_UNITS[name]} if name in KPI_UNITS else {})
     if tiers:
         by_tier = np.array([[_number(r["tokens_per_s_by_tier"].get(t)) for t in tiers] for r in records])
@@ -473,6 +473,13 @@ def _listify(value: Any) -> list[str]:
     if isinstance(value, str):
         return value.split("+")
     return [str(v) for v in value]
+
+
+def _kpi_values(values: list[Any]) -> np.ndarray:
+    """A KPI across scenarios: numbers as floats (missing -> NaN), text KPIs (the design hour) as labels."""
+    if any(isinstance(v, str) for v in values):
+        return np.array(["" if v is None else str(v) for v in values], dtype=str)
+    return np.array([_number(v) for v in values], dtype=float)
 
 
 def _number(value: Any) -> float:

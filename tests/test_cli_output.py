@@ -53,6 +53,7 @@ def commands(folder: Path) -> dict[str, list[str]]:
     runs.update({
         "validate": ["validate", str(bad)],
         "show": ["show", "ai-factory-hall"],
+        "check": ["check", "ai-factory-hall"],
         "blueprints": ["blueprints"],
         "simulate": ["simulate", "ai-factory-hall", "--hours", "24"],
         "contingency": ["contingency", "ai-datacenter-hall", "--top", "60"],
@@ -143,7 +144,7 @@ def tables(doc) -> dict[str, pd.DataFrame]:
 
 
 HELP = ("", "validate", "show", "catalog", "blueprints", "optimize", "simulate", "render", "sweep", "place",
-        "contingency", "compare", "export", "dispatch", "replay", "calibrate", "telemetry", "telemetry import",
+        "contingency", "compare", "export", "check", "dispatch", "replay", "calibrate", "telemetry", "telemetry import",
         "telemetry trace", "swings", "flex", "uncertainty")
 
 

@@ -88,6 +88,17 @@ def test_the_retrofit_keeps_positions_and_power_chain_and_goes_denser():
     assert float(ds.grid_power_kw.max()) <= 6000 and not bool(ds.device_overload_any.any())
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [n for n in sorted(REFERENCE) if REFERENCE[n] > 20])
+def test_optimized_large_blueprints_hold_their_design_year_at_small_scale(name):
+    """The 100 MW and 1 GW files, optimized at 20 MW: the solved facility simulated through its design year at
+    full load stays within the grid limit and never throttles (the small ones: tests/test_design.py)."""
+    plan = solvers.optimize(small(name), "revenue", time_limit=30)
+    year = twin.check(plan.facility, explain=False)
+    assert year.ok, str(year)
+    assert year.peak_grid_mw <= year.grid_limit_mw * (1 + 1e-6) and year.throttled_hours == 0
+
+
 def test_the_rubin_factory_optimizes_on_800_vdc():
     with pytest.raises(twin.InfeasibleDesign, match="evidence='claims'"):       # Rubin throughput is a vendor claim
         solvers.optimize(small("rubin-factory-1gw"), time_limit=30)

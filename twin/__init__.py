@@ -20,13 +20,13 @@ from twin.facility import Facility
 __version__ = "0.1.0"
 
 _LAZY_MODULES = ("catalog", "weather", "blueprint", "io", "tables", "validation", "physics", "views", "state", "usd",
-                 "telemetry", "calibration")
+                 "telemetry", "calibration", "design_year")
 _LAZY_FUNCTIONS = {"simulate": "twin.simulation", "render": "twin.views", "export_usd": "twin.usd",
-                   "import_usd": "twin.usd", "calibrate": "twin.calibration"}
+                   "import_usd": "twin.usd", "calibrate": "twin.calibration", "check": "twin.design_year"}
 
 
 def __getattr__(name: str) -> Any:
-    """Import heavier submodules (and `simulate`, `render`, `export_usd`, ...) on first use so `import twin` stays fast."""
+    """Import heavier submodules (and `simulate`, `render`, `check`, `export_usd`, ...) on first use so `import twin` stays fast."""
     if name in _LAZY_MODULES:
         return importlib.import_module(f"twin.{name}")
     if name in _LAZY_FUNCTIONS:

@@ -51,8 +51,12 @@ def friendly(command: Callable) -> Callable:
 @app.command()
 @tabular
 @friendly
-def validate(blueprint: str = typer.Argument(..., help=BLUEPRINT_HELP)) -> None:
-    """Check a facility against every rule; list all problems at once (exit 1 if any)."""
+def validate(
+    blueprint: str = typer.Argument(..., help=BLUEPRINT_HELP),
+    year: bool = typer.Option(True, "--year/--no-year", help="Also simulate the design year at full load (as `twin check`)."),
+) -> None:
+    """Check a facility against every rule; list all problems at once (exit 1 if any), then say whether it
+    holds its design year at full load (exit 1 if not; `twin check` tells the worst hour and what binds)."""
     import blueprints
 
     facility = blueprints.load(blueprint, validate=False)
@@ -60,6 +64,16 @@ def validate(blueprint: str = typer.Argument(..., help=BLUEPRINT_HELP)) -> None:
     s = facility.summary()
     console.print(f"[green]valid:[/] {s['name']}: {s['racks']:,} racks, {s['gpus']:,} GPUs, "
                   f"{s['nameplate_it_mw']:.2f} MW nameplate IT")
+    if year:
+        from twin.design_year import check
+
+        with console.status("simulating the design year at full load"):
+            result = check(facility, explain=False)
+        if not result.ok:
+            errors.print(f"[bold red]{escape(str(result))}[/]; `twin check {escape(blueprint)}` shows the worst "
+                         "hour and what binds")
+            raise typer.Exit(1)
+        console.print(f"[green]{escape(str(result))}")
 
 
 @app.command()

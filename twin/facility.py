@@ -306,9 +306,11 @@ class Facility:
 
         return io.load(path, catalog=catalog)
 
-    def copy(self) -> Facility:
-        """An independent copy (graph and attributes) sharing the catalog."""
-        return Facility(graph=self.graph.copy(), catalog=self._catalog)
+    def copy(self, *, without: Iterable[str] = ()) -> Facility:
+        """An independent copy (graph and attributes) sharing the catalog; `without` leaves out nodes of those
+        kinds and their edges (e.g. `("gpu",)`: racks keep their system attributes but no GPU nodes)."""
+        graph = self.graph.copy_without(without) if without else self.graph.copy()
+        return Facility(graph=graph, catalog=self._catalog)
 
     def __repr__(self) -> str:
         g = self.graph

@@ -186,6 +186,30 @@ class FacilityGraph(nx.DiGraph):
                 gpu_rack[gpu] = rack
         self._moved(scan)
 
+    def copy_without(self, kinds: Iterable[str] = ()) -> FacilityGraph:
+        """An independent copy (attribute dicts copied, values shared, as `copy`) leaving out nodes of `kinds`
+        and their edges, written straight into the adjacency at bulk speed (a 1 GW site without its GPU
+        nodes copies in a fraction of a second; networkx's `copy` of all of it takes seconds)."""
+        drop = frozenset(kinds)
+        out = FacilityGraph()
+        out.graph.update(self.graph)
+        node, succ = self._node, self._succ
+        with bulk():
+            keep = {n: TrackedDict(d) for n, d in node.items() if d.get("kind") not in drop}
+            out_succ = {n: {} for n in keep}
+            out_pred = {n: {} for n in keep}
+            for u, targets in succ.items():
+                if u not in keep:
+                    continue
+                mine = out_succ[u]
+                for v, d in targets.items():
+                    if v in keep:
+                        data = mine[v] = TrackedDict(d)
+                        out_pred[v][u] = data
+            out._node, out._succ, out._pred = keep, out_succ, out_pred
+        out._moved(None)
+        return out
+
     def _current_scan(self) -> Scan | None:
         hit = self.__dict__.get("_scan")
         return hit[1] if hit is not None and hit[0] == _Clock.structure else None
