@@ -172,7 +172,7 @@ def _cover_losses(facility: Facility, hours, workload) -> None:
             need = load[:, idx].sum(axis=1).max() / max(1, len(members) - spares(len(members)))
             for m in members:
                 node = facility.graph.nodes[m]
-                node["rating_kw"] = max(float(node["rating_kw"]), need * (1.0 + RATING_HEADROOM))
+                node["rating_kw"] = float(max(float(node["rating_kw"]), need * (1.0 + RATING_HEADROOM)))
 
 
 def _rounded(values: dict[tuple, float]) -> dict[tuple, int]:

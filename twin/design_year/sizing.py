@@ -119,7 +119,7 @@ def size_free_cooling(facility: Facility, weather: xr.Dataset | None = None, *, 
         if need > 1.0:
             for j in members:
                 device = topo.cool_ids[topo.n_units + topo.limited[j]]
-                nodes[device]["rating_kw"] = float(nodes[device]["rating_kw"]) * need
+                nodes[device]["rating_kw"] = float(nodes[device]["rating_kw"]) * float(need)
                 out[device] = need
     return out
 
