@@ -9,6 +9,7 @@ True
 from __future__ import annotations
 
 import math
+import time
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
@@ -18,7 +19,7 @@ from models.design_data import HOURS_PER_YEAR, DesignData, design_data
 from solvers.apply import add_gpu_nodes, solved_facility
 from solvers.brownfield import kept_facility
 from solvers.changes import diff
-from solvers.highs import Solution, Status, solve_pyomo
+from solvers.highs import Solution, Status, solve_direct, solve_pyomo
 from solvers.plan import Plan, binding_hour, decisions_dataset, kpis
 from solvers.verify import correct, simulate_year
 from twin.errors import InfeasibleDesign, InputError, TwinError
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 
 DINKELBACH_STEPS = 8
 VERIFY_ROUNDS = 6
+SOLVERS = {"pyomo": solve_pyomo, "highspy": solve_direct}
+"""The product path (Pyomo + HiGHS) and the same arrays handed to highspy directly (the speed baseline)."""
 
 
 def optimize(
@@ -53,6 +56,7 @@ def optimize(
     finance: Any = None,
     billing: str | None = None,
     keep_plant: bool | None = None,
+    solver: str = "pyomo",
 ) -> Plan:
     """Design the facility for `objective` ('profit', 'revenue', 'tokens' or 'tokens-per-dollar') within its
     grid limit at every hour of its design weather year (but `design_exceedance_hours`, default the site's or
@@ -71,7 +75,8 @@ def optimize(
     rounds converge from below. Raises InfeasibleDesign with the shortfall in domain units when no design
     meets the limits, or when a verified year still throttles or overloads a device. progress:
     `progress(done, total, stage)` as each solve and verification starts (`twin.progress.Stages`; a re-solve
-    adds two stages).
+    adds two stages). solver: 'pyomo' (Pyomo + HiGHS, the product path) or 'highspy' (the same arrays handed
+    to HiGHS directly). `Plan.timings` says where the time went.
     """
     if objective not in OBJECTIVES:
         raise TwinError(f"objective {objective!r} is not one of {list(OBJECTIVES)}; pick one of those")
@@ -79,6 +84,9 @@ def optimize(
         number = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
         if not number or (value <= floor if floor is not None else value < 0):
             raise InputError(f"{name}={value!r} must be a finite number " + ("above 0" if floor is not None else "of at least 0"))
+    if solver not in SOLVERS:
+        raise TwinError(f"solver {solver!r} is not one of {list(SOLVERS)}; pick one of those")
+    clock = Clock()
     if billing is not None:
         facility = facility.copy()
         facility.graph.graph["billing"] = billing
@@ -91,16 +99,20 @@ def optimize(
     if data.aux_kw >= data.grid_limit_kw:
         raise InfeasibleDesign(f"auxiliary load {data.aux_kw / 1000:.2f} MW alone uses up the "
                                f"{data.grid_limit_kw / 1000:g} MW grid limit; raise the limit or lower aux_power_kw")
+    clock.lap("data_s")
     stages = Stages(progress, ["solving", "verifying by simulation"] if verify else ["solving"])
     year = None
     for rounds in range(1, (VERIFY_ROUNDS if verify else 1) + 1):
-        solution, lp = _solve(data, objective, time_limit, mip_gap)
+        solution, lp = _solve(data, objective, time_limit, mip_gap, SOLVERS[solver])
         values = lp.split(solution.x)
+        clock.lap("model_solve_s")
         built = kept_facility(facility, data, values) if data.keep_plant else solved_facility(facility, data, values, gpus=False)
+        clock.lap("facility_s")
         stages.next()
         if not verify:
             break
         year = simulate_year(built, data)
+        clock.lap("verify_s")
         if year.over_grid_hours <= year.allowed_exceedance_hours:
             stages.next()
             break
@@ -117,9 +129,28 @@ def optimize(
                                "allow throttle hours (design_throttle_hours) or another heat rejection")
     if not data.keep_plant:
         add_gpu_nodes(built)
+    clock.lap("gpu_nodes_s")
     plan = Plan(objective, kpis(data, values, year, rounds), decisions_dataset(data, values), built, solution, data)
     plan.changes = diff(facility, plan.facility)
+    clock.lap("kpis_s")
+    plan.timings = {**clock.laps, "total_s": clock.total(), "rounds": rounds}
     return plan
+
+
+class Clock:
+    """Seconds per stage of a run, summed over rounds."""
+
+    def __init__(self) -> None:
+        self.start = self.last = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = self.laps.get(name, 0.0) + now - self.last
+        self.last = now
+
+    def total(self) -> float:
+        return self.last - self.start
 
 
 def pareto(facility: Facility, budgets: Sequence[float], *, objective: str = "profit", **kwargs) -> list[Plan]:
@@ -127,14 +158,14 @@ def pareto(facility: Facility, budgets: Sequence[float], *, objective: str = "pr
     return [optimize(facility, objective, capex_budget_usd=b, **kwargs) for b in budgets]
 
 
-def _solve(data: DesignData, objective: str, time_limit: float, mip_gap: float):
+def _solve(data: DesignData, objective: str, time_limit: float, mip_gap: float, solve=solve_pyomo):
     if objective != "tokens-per-dollar":
         lp = build(data, objective)
-        return _checked(solve_pyomo(lp, time_limit=time_limit, mip_gap=mip_gap), data), lp
+        return _checked(solve(lp, time_limit=time_limit, mip_gap=mip_gap), data), lp
     lam, best = 0.0, None
     for _ in range(DINKELBACH_STEPS):
         lp = build(data, objective, lam=lam)
-        sol = _checked(solve_pyomo(lp, time_limit=time_limit, mip_gap=mip_gap), data)
+        sol = _checked(solve(lp, time_limit=time_limit, mip_gap=mip_gap), data)
         k = kpis(data, lp.split(sol.x))
         cost_year = k["capital_cost_usd_per_year"] + k["om_usd_per_year"] + k["energy_usd_per_year"]
         mtok_year = k["tokens_per_s"] * 3600 * HOURS_PER_YEAR / 1e6

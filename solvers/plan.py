@@ -30,6 +30,7 @@ class Plan:
     solution: Solution
     data: DesignData = field(repr=False)
     changes: Any = field(default=None, repr=False)   # solvers.changes.Changes against the input facility
+    timings: dict[str, float] = field(default_factory=dict)   # seconds per stage of `solvers.optimize`
 
     @property
     def status(self) -> str:
