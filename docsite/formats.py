@@ -113,8 +113,9 @@ SITE = {
     "market": "token demand per tier over the day with a price response, GPU-hour occupancy and contract mix (`twin/data/market.yaml`)",
     "finance": "`{wacc, electricity_usd_per_kwh, horizon_years, asset_classes: {gpus, power, cooling, building}}`: capital recovery and O&M",
     "workload": "the served workload, fields of `twin.physics.tokens.Workload` (llm, precision, isl, osl, ...)",
-    "design_ambient_c": "design dry bulb, °C (default: the climate's 0.4 % design condition)",
-    "design_wet_bulb_c": "design wet bulb, °C (default: the climate's coincident wet bulb)",
+    "design_exceedance_hours": "hours of the design weather year the grid limit may be exceeded at full load: a number "
+                               "or ASHRAE `0.4%`, `1%`, `2%` (35, 88, 175 h; default 0)",
+    "design_throttle_hours": "hours of the design year racks may throttle at full load (same forms; default 0)",
     "air_heat_rejection": "heat-rejection chain for the residual air heat of liquid-cooled halls",
     "uncertainty": "`{spreads: {input: spread}, widths: {...}}` over the evidence-tag defaults of `solvers.uncertainty`",
     "heat_rejection": "per cooling technology the heat-rejection chain (`heat_rejection_<cooling>: [...]` in files)",

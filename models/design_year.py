@@ -228,9 +228,8 @@ def _capex(catalog, tech, chain: tuple, factor: float) -> float:
 
 
 def _label(year) -> str:
-    site = year.attrs.get("site", "")
-    source = str(year.attrs.get("source", ""))
-    return f"{site} ({'synthesized from monthly normals' if 'monthly normals' in source else source.split(';')[0]})"
+    """'phoenix (typical-year file (TMY3))': the year's site and which kind of weather it is."""
+    return f"{year.attrs.get('site', '')} ({year.attrs.get('weather_kind', 'user Dataset')})"
 
 
 __all__ = ["DesignYear", "design_year", "add_grid_rows", "model_grid_kw"]

@@ -200,10 +200,10 @@ def _hour(ds: xr.Dataset, i: int) -> dict[str, Any]:
 
 
 def _weather_label(ds: xr.Dataset) -> str:
-    site = ds.attrs.get("weather_site", "")
-    source = str(ds.attrs.get("weather_source", ""))
-    kind = "synthesized from monthly normals" if "monthly normals" in source else source.split(";")[0]
-    return f"{site}, {kind}" if kind and kind != site else str(site)
+    """'phoenix, typical-year file (TMY3)': where the year comes from and which kind of weather it is."""
+    site = str(ds.attrs.get("weather_site", ""))
+    kind = str(ds.attrs.get("weather_kind", ""))
+    return f"{site}, {kind}" if kind and kind != site else site
 
 
 __all__ = ["YearCheck", "check", "binding", "power_workload", "FULL_LOAD", "POWER_PARAMS_B"]
