@@ -233,7 +233,12 @@ def workloads_reference(warn: Callable[[str], None]) -> str:
            "every mistake.", "", example, ""]
     for kind, fields in (("inference", placement_data.INFERENCE_FIELDS), ("training", placement_data.TRAINING_FIELDS)):
         names = [n for n in WORKLOADS if n in fields] + sorted(set(fields) - set(WORKLOADS))
-        rows = [(cell, meaning, "required" if n == "id" else f"`{defaults.get(n)!r}`")
+        def default(n: str) -> str:
+            if n == "id" or n == "kind" and kind == "training":
+                return "required" if n == "id" else "required: `training`"
+            return "none" if defaults.get(n) is None else f"`{defaults[n]!r}`"
+
+        rows = [(cell, meaning, default(n))
                 for n, (cell, meaning) in zip(names, _described(names, WORKLOADS, f"{kind} workload", warn))]
         out += [f"## {kind.capitalize()} workload", "", _table(rows, ("field", "meaning", "default")), ""]
     return "\n".join(out)
