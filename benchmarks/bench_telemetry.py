@@ -1,7 +1,7 @@
 """Benchmark: import and calibrate a year of hourly telemetry of ~1,000 racks, against the raw CSV parse and one replay.
 
-Run: python benchmarks/bench_telemetry.py [--grid-mw 160] [--hours 8760]
-The telemetry is made by the twin itself (not timed): a parametric GB200 NVL72 site (160 MW: 1,010 racks)
+Run: python benchmarks/bench_telemetry.py [--grid-mw 168] [--hours 8760]
+The telemetry is made by the twin itself (not timed): a parametric GB200 NVL72 site (168 MW: ~1,000 racks; the count follows the builder)
 whose GPUs idle at 190 W and peak at 1,000 W (the catalog says 145 W and the 1,200 W TDP), driven a year by a
 diurnal utilization with per-rack noise, its rack power plus 1 % noise written as two building-management
 exports of one column per rack (`Timestamp, hall-a.row-01.rack-01.PDU.KW (kW), ...` and the same with
@@ -69,7 +69,7 @@ def make_exports(site, folder: Path, hours: int, seed: int = 0) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--grid-mw", type=float, default=160.0)
+    parser.add_argument("--grid-mw", type=float, default=168.0)
     parser.add_argument("--hours", type=int, default=8760)
     args = parser.parse_args()
     from blueprints.parametric import ai_factory
