@@ -1,7 +1,7 @@
 """Benchmark: import and calibrate a year of hourly telemetry of ~1,000 racks, against the raw CSV parse and one replay.
 
 Run: python benchmarks/bench_telemetry.py [--grid-mw 168] [--hours 8760]
-The telemetry is made by the twin itself (not timed): a parametric GB200 NVL72 site (168 MW: ~1,000 racks; the count follows the builder)
+The telemetry is made by the twin itself (not timed): a parametric GB200 NVL72 site (168 MW: ~1,000 racks)
 whose GPUs idle at 190 W and peak at 1,000 W (the catalog says 145 W and the 1,200 W TDP), driven a year by a
 diurnal utilization with per-rack noise, its rack power plus 1 % noise written as two building-management
 exports of one column per rack (`Timestamp, hall-a.row-01.rack-01.PDU.KW (kW), ...` and the same with
