@@ -4,7 +4,7 @@ Run: python benchmarks/bench_telemetry.py [--grid-mw 168] [--hours 8760]
 The telemetry is made by the twin itself (not timed): a parametric GB200 NVL72 site (168 MW: ~1,000 racks)
 whose GPUs idle at 190 W and peak at 1,000 W (the catalog says 145 W and the 1,200 W TDP), driven a year by a
 diurnal utilization with per-rack noise, its rack power plus 1 % noise written as two building-management
-exports of one column per rack (`Timestamp, hall-a.row-01.rack-01.PDU.KW (kW), ...` and the same with
+exports of one column per rack (`Timestamp, hall-01.row-01.rack-01.PDU.KW (kW), ...` and the same with
 `.UTIL (%)`), the outdoor air in the first, mapped to racks by two patterns. Timed, in this process:
 `read_csv` (pandas parsing both files, the baseline), `import` (`twin.telemetry.read` with the facility:
 parse, units, cleaning, grid, checks), `calibrate` (`twin.calibrate` of gpu.idle_w and gpu.full_load_w
@@ -30,7 +30,7 @@ PARAMETERS = {"gpu.idle_w": "gpu_idle_w", "gpu.full_load_w": "gpu_full_load_w"}
 
 
 def point(rack: str) -> str:
-    """The BMS point name of a rack id (hall-a/row-01/rack-01 -> hall-a.row-01.rack-01)."""
+    """The BMS point name of a rack id (hall-01/row-01/rack-01 -> hall-01.row-01.rack-01)."""
     return rack.replace("/", ".")
 
 
