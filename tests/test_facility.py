@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+import twin
+
 import blueprints
 from blueprints.parametric import ai_factory
 from twin import BlueprintError, Facility, GraphError, UnknownEntry
@@ -71,7 +73,10 @@ def test_parametric_factory_is_valid_and_fills_the_limit():
     site = ai_factory(grid_mw=5, system="gb200_nvl72")
     assert site.validate() == []
     s = site.summary()
-    assert s["nameplate_it_mw"] <= 5 and s["nameplate_it_mw"] > 5 / 1.2 - 0.2
+    year = twin.check(site, explain=False)               # fitted to the design year: full, within one rack
+    spec = site.catalog.system("gb200_nvl72")
+    rack_mw = float(spec.rack_power_kw(spec.nodes_per_rack[0], spec.gpu_tdp_w)) / 1000.0
+    assert year.ok and 5 - 2 * rack_mw < year.peak_grid_mw <= 5 and s["nameplate_it_mw"] < 5
 
 
 def test_unknown_blueprint_name():

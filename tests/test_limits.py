@@ -44,7 +44,7 @@ def test_a_huge_row_template_is_refused_before_building(tmp_path, field, value, 
     message = str(err.value)
     assert "big.yaml:" in message and "halls[0].rows" in message and "TWIN_MAX_NODES" in message
     if nodes is not None:
-        assert f"{nodes + 22 + 1 + 1:,} nodes" in message  # + 22 devices, the site and the hall
+        assert f"{nodes + 28 + 1 + 1:,} nodes" in message  # + 28 devices, the site and the hall
 
 
 def test_a_builder_grid_of_a_billion_mw_is_refused_before_building():

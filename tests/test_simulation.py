@@ -195,6 +195,10 @@ def test_lower_cap_lowers_power_and_tokens_but_raises_tokens_per_joule():
 
 
 def test_hot_weather_throttles_warm_water_racks_without_chillers(hall):
+    """The hall with its CDUs rejecting straight to five of its dry coolers (its trim chillers taken out)."""
+    hall = hall.copy()
+    hall.graph.remove_nodes_from([n for n in hall.nodes_of("chiller") if n.startswith("tc-")] + ["dc-6"])
+    hall.connect_many([(cdu, f"dc-{i}") for cdu in hall.nodes_of("cdu") for i in range(1, 6)], "heat")
     ds = twin.simulate(hall, weather=weather([20.0, 33.0, 38.0]), per_rack=True)
     assert ds["throttle"].values[0] == 1.0 and not ds["throttling"].values[0]
     assert ds["throttling"].values[1] and 0 < ds["throttle"].values[1] < 1

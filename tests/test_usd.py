@@ -114,7 +114,8 @@ def test_cdus_carry_the_ports_simready_requires(tmp_path):
 
 def test_rated_power_and_flow_follow_the_catalog(tmp_path):
     """Rack feed rating = nameplate (catalog: 18 nodes x (4 x 1200 W + node overhead) + rack overhead); flows
-    from the sourced ratios: CDU facility side 2000 kW x 32.30 kg/s / 2000 kW, rack liquid share x 31.48/2000."""
+    from the sourced ratios: CDU facility side (chilled water of the trim chillers) 2000 kW x 0.04306 kg/s per kW,
+    rack liquid share x 31.48/2000."""
     site = blueprints.load("ai-factory-hall")
     spec = site.catalog.system("gb200_nvl72")
     nameplate_w = 18 * (4 * spec.gpu_tdp_w + spec.node_overhead_w) + spec.rack_overhead_w
@@ -130,8 +131,9 @@ def test_rated_power_and_flow_follow_the_catalog(tmp_path):
     assert rack.GetAttribute("aif:spec:numGPUs").Get() == 72
     assert rack.GetAttribute("aif:core:width").Get() == pytest.approx(600.0)
     cdu = stage.GetPrimAtPath(f"{stage.GetDefaultPrim().GetPath()}/Equipment/cdu_1")
-    fws = cdu.GetPrimAtPath("ConnectionPoints/fws_return")
-    assert fws.GetAttribute("simready:connectionPoint:thermal:designFlowRate").Get() == pytest.approx(32.30, rel=1e-3)
+    chw = cdu.GetPrimAtPath("ConnectionPoints/chw_return")        # the hall's CDUs reject to its trim chillers
+    assert chw.GetAttribute("simready:connectionPoint:thermal:designFlowRate").Get() == pytest.approx(2000 * 0.04306,
+                                                                                                   rel=1e-3)
 
 
 def test_instancing_keeps_racks_and_devices_few_prototypes(tmp_path):

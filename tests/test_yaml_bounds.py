@@ -83,7 +83,7 @@ def test_a_device_id_used_twice_names_both_entries(tmp_path):
     data["equipment"].append({**data["equipment"][4], "rating_kw": 80000})
     path = tmp_path / "twice.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
-    with pytest.raises(BlueprintError, match=r"equipment\[22\]\.id: id 'ups-a' is already used by equipment\[4\] \(line \d+\)"):
+    with pytest.raises(BlueprintError, match=r"equipment\[28\]\.id: id 'ups-a' is already used by equipment\[4\] \(line \d+\)"):
         blueprints.load(path)
 
 
