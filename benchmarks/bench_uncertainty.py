@@ -60,14 +60,15 @@ def main() -> None:
         load1 = os.getloadavg()[0]
         base = per * samples / args.workers
         extra = f"choice changes in {ds.attrs['choice_change_share']:.0%}" if run == "optimize" else ""
-        rows.append((run, samples, ds.sizes["input"], wall, wall / samples, base, wall / base, TARGETS[run],
-                     int((ds["status"] == "ok").sum()), f"{load0:.1f}-{load1:.1f}", extra))
-    print("| run | samples | inputs | ours s | s/sample | naive loop s (scaled, / workers) | ratio | target s | ok | "
-          "load avg | note |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+        worker = float(ds["seconds"].mean())
+        rows.append((run, samples, ds.sizes["input"], wall, wall / samples, worker, per, base, wall / base,
+                     TARGETS[run], int((ds["status"] == "ok").sum()), f"{load0:.1f}-{load1:.1f}", extra))
+    print("| run | samples | inputs | ours s | wall s/sample | worker s/sample | naive s/call | naive loop s (scaled, "
+          "/ workers) | ratio | target s | ok | load avg | note |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r[0]} | {r[1]:,} | {r[2]} | {r[3]:.1f} | {r[4]:.3f} | {r[5]:.1f} | {r[6]:.2f} | {r[7]:.0f} | "
-              f"{r[8]:,} | {r[9]} | {r[10]} |")
+        print(f"| {r[0]} | {r[1]:,} | {r[2]} | {r[3]:.1f} | {r[4]:.3f} | {r[5]:.3f} | {r[6]:.3f} | {r[7]:.1f} | "
+              f"{r[8]:.2f} | {r[9]:.0f} | {r[10]:,} | {r[11]} | {r[12]} |")
 
 
 if __name__ == "__main__":

@@ -401,6 +401,8 @@ def _dataset(inputs: Sequence[Input], x: np.ndarray, records: list[dict], units:
                          {"long_name": "mean KPI over the samples in the input's highest fifth"}),
         "status": (("sample",), status, {"long_name": "ok, infeasible or error"}),
         "message": (("sample",), np.array([r["message"] for r in records[:samples]], dtype=str)),
+        "seconds": (("sample",), np.array([_number(r.get("seconds")) for r in records[:samples]]),
+                    {"units": "s", "long_name": "compute time of the sample in its worker"}),
     }
     if sobol:
         data["st"] = (("kpi", "input"), st, {"long_name": "total Sobol index (Jansen): share of variance with "
