@@ -63,7 +63,7 @@ def arrays_of(data: DesignData) -> dict[str, Any]:
         value = getattr(data, f.name)
         if isinstance(value, np.ndarray) and value.dtype.kind == "f":
             out[f.name] = value
-        elif isinstance(value, float) and f.name not in ("capex_budget", "correction_kw"):
+        elif isinstance(value, float) and f.name != "capex_budget":
             out[f.name] = value
     out["chain_rate"] = np.array([h.chain_rate for h in data.halls])
     return out
@@ -79,8 +79,9 @@ def make_job(facility: Facility, inputs: Sequence[Input], objective: str, option
 
     data = design_data(facility, **options)
     if verify:
-        data.correction_kw = optimize(facility, objective, verify=True, time_limit=time_limit, mip_gap=mip_gap,
-                                      **options).data.correction_kw
+        verified = optimize(facility, objective, verify=True, time_limit=time_limit, mip_gap=mip_gap, **options).data
+        if data.year is not None and verified.year is not None:
+            data.year.correction_kw = dict(verified.year.correction_kw)
     base = arrays_of(data)
     moving = [i for i in inputs if i.fields and i.spread.high_value != 1.0]
     items = [(facility, dict(options), i) for i in moving]

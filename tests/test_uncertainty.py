@@ -234,3 +234,14 @@ def test_compare_win_probability_and_margins_affine_in_prices():
     assert np.abs(x @ coef - gaps).max() <= 1e-9 * np.abs(gaps).max()
     assert coef.sum() == pytest.approx(float(ds["point"].sel(kpi="margin_gap_per_mw")), rel=1e-9)   # at (1, 1)
     assert ds.attrs["verdict_at_medians"]
+
+
+def test_a_verified_base_design_carries_its_design_year_corrections(hall):
+    """With verify=True the base arrays hold the corrections the verified design's year found, hour by hour."""
+    import solvers as s
+    from solvers.uncertainty_design import make_job
+
+    options = {"systems": ["gb200_nvl72"]}
+    job = make_job(hall, [], "profit", options, verify=True, time_limit=60, mip_gap=1e-3)
+    verified = s.optimize(hall, "profit", verify=True, time_limit=60, mip_gap=1e-3, **options).data.year
+    assert job.data.year.correction_kw == verified.correction_kw
