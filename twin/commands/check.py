@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 
 from twin.cli import BLUEPRINT_HELP, app, console, friendly, tabular
-from twin.commands import output
+from twin.commands import checks, output
 
 LABELS = {
     "weather": "weather", "hours": "hours simulated (full load)", "grid_limit_mw": "grid limit, MW",
@@ -38,7 +38,7 @@ def check(
 
     facility = blueprints.load(blueprint)
     with console.status(f"simulating {facility.name} through its design year at full load"):
-        result = run(facility, weather, exceedance_hours=_hours(exceedance_hours), throttle_hours=_hours(throttle_hours))
+        result = run(facility, weather, exceedance_hours=checks.count_or_label(exceedance_hours), throttle_hours=checks.count_or_label(throttle_hours))
     summary = result.summary()
     summary["worst_hour"] = summary["worst_hour"][:16].replace("T", " ")
     output.show(output.record("design_year", {k: summary[k] for k in LABELS}, f"design year of {facility.name}",
@@ -49,12 +49,3 @@ def check(
     if not result.ok:
         raise typer.Exit(1)
 
-
-def _hours(text: Optional[str]):
-    """A number of hours as int, an ASHRAE name ('0.4%') as given, None as None."""
-    if text is None:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        return text

@@ -50,3 +50,13 @@ def existing(path: str | Path | None, option: str) -> Path | None:
 
 
 __all__ = ["existing", "number", "output"]
+
+
+def count_or_label(text: str | None) -> int | str | None:
+    """An option that is a whole number or a label ('0.4%', an ISO time): the int, else the text as given."""
+    if text is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return text

@@ -23,15 +23,6 @@ def _size(text: str) -> tuple[int, int]:
     return width, height
 
 
-def _time(text: Optional[str]):
-    """A time label (ISO date/time) or, for an integer, a step position."""
-    if text is None:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        return text
-
 
 @app.command()
 @friendly
@@ -67,6 +58,6 @@ def render(
             raise TwinError(f"--state {state}: not a NetCDF file; give the .nc that `twin simulate --per-rack --out` "
                             "wrote") from None
     with console.status(f"rendering {out}"):
-        path = draw(facility, out, color_by, state=ds, time=_time(time), camera=camera, show_power=power,
+        path = draw(facility, out, color_by, state=ds, time=checks.count_or_label(time), camera=camera, show_power=power,
                     show_coolant=coolant, window_size=window, fps=fps)
     console.print(f"wrote {path}")
