@@ -49,7 +49,7 @@ def test_a_rating_of_ten_to_the_400_names_the_line(tmp_path):
     path = tmp_path / "site.yaml"
     path.write_text(text)
     line = next(i for i, t in enumerate(text.splitlines(), 1) if "0" * 400 in t)
-    with pytest.raises(BlueprintError, match=rf"site\.yaml:{line}: equipment\[4\]\.rating_kw: expected a finite number, got a 401-digit number"):
+    with pytest.raises(BlueprintError, match=rf"site\.yaml:{line}: equipment\[4\] \(ups-a\)\.rating_kw: expected a finite number, got a 401-digit number"):
         blueprints.load(path)
 
 
@@ -58,6 +58,48 @@ def test_a_missing_rating_names_the_line_not_nan(tmp_path):
     del data["equipment"][6]["rating_kw"]
     message = error(tmp_path, data, BlueprintError)
     assert "site.yaml:" in message and "equipment[6]" in message and "rating_kw" in message and "nan" not in message
+
+
+def _line_of(path: str, needle: str, after: str = "") -> int:
+    """The 1-based line of the first `needle` at or after the first line holding `after` (independent of the loader)."""
+    lines = Path(path).read_text().splitlines()
+    start = next(i for i, t in enumerate(lines) if after in t)
+    return next(i for i, t in enumerate(lines[start:], start + 1) if needle in t)
+
+
+def _says(tmp_path, data, where: str, field: str, line_of: tuple[str, str]) -> None:
+    """Loading the mutated blueprint fails naming the file and line, the entry's node id and the field."""
+    path = write(tmp_path, data)
+    with pytest.raises(BlueprintError) as err:
+        blueprints.load(path)
+    line = _line_of(path, *line_of)
+    assert str(err.value).startswith(f"{path}:{line}: {where}.{field}"), str(err.value)
+
+
+@pytest.mark.parametrize("index, field, value, written", [
+    (4, "rating_kw", "lots", "rating_kw: lots"), (6, "fed_by", ["ups-c"], "- ups-c"), (9, "kind", "flux", "kind: flux"),
+])
+def test_an_error_in_a_device_names_its_id_field_and_line(tmp_path, index, field, value, written):
+    data = hall()
+    data["equipment"][index][field] = value
+    device = data["equipment"][index]["id"]
+    _says(tmp_path, data, f"equipment[{index}] ({device})", field, (written, f"id: {device}"))
+
+
+def test_an_error_in_a_listed_rack_names_the_rack_by_its_graph_id(tmp_path):
+    data = copy.deepcopy(HALL)
+    data["halls"][0]["rows"].update(count=1, racks=2)
+    with pytest.warns(Warning):
+        explicit = blueprints.load(write(tmp_path, data, "small.yaml"))
+    data = yaml.safe_load(Path(explicit.save(tmp_path / "explicit.yaml")).read_text())
+    data["halls"][0]["rows"][0]["racks"][1]["x_m"] = "left"
+    _says(tmp_path, data, "halls[0].rows[0].racks[1] (hall-a/row-01/rack-02)", "x_m", ("x_m:", "id: rack-02"))
+
+
+def test_an_error_in_a_hall_names_the_hall(tmp_path):
+    data = hall()
+    data["halls"][0]["rows"]["count"] = -1
+    _says(tmp_path, data, "halls[0] (hall-a)", "rows.count", ("count:", "id: hall-a"))
 
 
 def test_a_mistyped_field_says_unknown_field_and_suggests_the_right_one(tmp_path):
@@ -80,7 +122,7 @@ def test_nodes_of_ten_to_the_30_are_refused_before_building(tmp_path):
     data = hall()
     data["halls"][0]["rows"]["rack"]["nodes"] = 10**30
     message = error(tmp_path, data, BlueprintError)
-    assert "site.yaml:" in message and "halls[0].rows" in message and "TWIN_MAX_NODES" in message
+    assert "site.yaml:" in message and "halls[0] (hall-a).rows" in message and "TWIN_MAX_NODES" in message
 
 
 @pytest.mark.parametrize("sizing, said", [

@@ -44,7 +44,7 @@ def test_invalid_blueprint_lists_problems_without_traceback(tmp_path):
     bad.write_text(text)
     out = twin("validate", str(bad))
     assert out.returncode == 1
-    assert "bad.yaml:" in out.stderr and "equipment[4].rating_kw" in out.stderr and "-9000" in out.stderr
+    assert "bad.yaml:" in out.stderr and "equipment[4] (ups-a).rating_kw" in out.stderr and "-9000" in out.stderr
     assert "Traceback" not in out.stderr
 
 

@@ -116,7 +116,7 @@ def test_negative_ratings_are_reported(tmp_path, device, rating):
     path.write_text(yaml.safe_dump(data))
     with pytest.raises(TwinError) as err:
         blueprints.load(path)
-    assert "neg.yaml:" in str(err.value) and f"equipment[{device}].rating_kw" in str(err.value)
+    assert "neg.yaml:" in str(err.value) and f"equipment[{device}] ({data['equipment'][device]['id']}).rating_kw" in str(err.value)
 
 
 @fuzz("links")
@@ -287,5 +287,5 @@ def test_a_wrong_type_names_the_field_and_line(tmp_path):
     path = tmp_path / "typed.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     line = next(i for i, t in enumerate(path.read_text().splitlines(), 1) if "count:" in t)
-    with pytest.raises(TwinError, match=re.escape(f"typed.yaml:{line}: halls[0].rows.count")):
+    with pytest.raises(TwinError, match=re.escape(f"typed.yaml:{line}: halls[0] (hall-a).rows.count")):
         blueprints.load(path)

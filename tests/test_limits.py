@@ -42,7 +42,7 @@ def test_a_huge_row_template_is_refused_before_building(tmp_path, field, value, 
         blueprints.load(path)
     assert time.perf_counter() - start < 2.0
     message = str(err.value)
-    assert "big.yaml:" in message and "halls[0].rows" in message and "TWIN_MAX_NODES" in message
+    assert "big.yaml:" in message and "halls[0] (hall-a).rows" in message and "TWIN_MAX_NODES" in message
     if nodes is not None:
         assert f"{nodes + 28 + 1 + 1:,} nodes" in message  # + 28 devices, the site and the hall
 

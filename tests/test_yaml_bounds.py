@@ -83,7 +83,7 @@ def test_a_device_id_used_twice_names_both_entries(tmp_path):
     data["equipment"].append({**data["equipment"][4], "rating_kw": 80000})
     path = tmp_path / "twice.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
-    with pytest.raises(BlueprintError, match=r"equipment\[28\]\.id: id 'ups-a' is already used by equipment\[4\] \(line \d+\)"):
+    with pytest.raises(BlueprintError, match=r"equipment\[28\] \(ups-a\)\.id: id 'ups-a' is already used by equipment\[4\] \(line \d+\)"):
         blueprints.load(path)
 
 
@@ -95,7 +95,7 @@ def test_a_rack_listed_twice_names_both_entries(tmp_path):
     racks[3] = {**copy.deepcopy(racks[3]), "id": racks[1]["id"]}
     path = tmp_path / "racks.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
-    with pytest.raises(BlueprintError, match=r"racks\[3\]\.id: id 'hall-a/row-01/rack-02' is already used by "
+    with pytest.raises(BlueprintError, match=r"racks\[3\] \(hall-a/row-01/rack-02\)\.id: id 'hall-a/row-01/rack-02' is already used by "
                                              r"halls\[0\]\.rows\[0\]\.racks\[1\]"):
         blueprints.load(path)
 

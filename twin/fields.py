@@ -24,6 +24,8 @@ class Doc:
 
     origin: str
     source: str | None = None
+    data: Any = field(default=None, repr=False)
+    """The parsed document, so messages can name the id of the entry a field belongs to."""
     _lines: Lines | dict | None = field(default=None, repr=False)
 
     @property
@@ -38,7 +40,25 @@ class Doc:
         line = self._line(path)
         if line:
             where += f":{line}"
-        return BlueprintError(f"{where}: {format_path(path) or '(top level)'}: {message}; {fix}")
+        return BlueprintError(f"{where}: {self.where(path) or '(top level)'}: {message}; {fix}")
+
+    def where(self, path: tuple) -> str:
+        """The field path with the node id of the innermost listed entry it lies in (ids of enclosing entries
+        joined by `/`, as the graph names rows and racks): `halls[0].rows[1].racks[3] (hall-a/r02/r3).x_m`."""
+        ids, node, value = [], None, self.data
+        for i, part in enumerate(path):
+            try:
+                value = value[part]
+            except (KeyError, IndexError, TypeError):
+                break
+            entry_id = value.get("id") if isinstance(part, int) and isinstance(value, dict) else None
+            if isinstance(entry_id, str) and entry_id:
+                ids.append(entry_id)
+                node = (i, "/".join(ids))
+        if node is None:
+            return format_path(path)
+        rest = format_path(path[node[0] + 1:])
+        return f"{format_path(path[:node[0] + 1])} ({node[1]}){'.' if rest and rest[0] != '[' else ''}{rest}"
 
     def line(self, path: tuple) -> int | None:
         """The line of a field (or of the nearest enclosing one that has a line)."""

@@ -46,7 +46,7 @@ def parse_yaml(text: str, origin: str) -> tuple[Any, Doc]:
     except yamlsafe.YamlIssue as exc:
         where = f"{origin}:{exc.line}" if exc.line else origin
         raise BlueprintError(f"{where}: {exc.problem}; {exc.fix}") from None
-    return data, Doc(origin, text)
+    return data, Doc(origin, text, data)
 
 
 def load(path: str | Path, *, catalog: Catalog | None = None) -> Facility:
@@ -104,7 +104,7 @@ def from_node_link(data: Any, origin: str = "<node-link>", *, catalog: Catalog |
     from twin.facility import Facility
     from twin.graph import FacilityGraph
 
-    doc = Doc(origin)
+    doc = Doc(origin, data=data)
     top = doc.mapping(data, ())
     graph = FacilityGraph()
     graph.graph.update(doc.attributes(doc.mapping(top.get("graph") or {}, ("graph",)), ("graph",), skip=(),
