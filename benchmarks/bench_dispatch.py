@@ -17,23 +17,13 @@ import argparse
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 WORKER = r"""
 import json, os, resource, sys, time
-import numpy as np
 scenario = sys.argv[1]
-
-
-def baseline_kernel():
-    '''A fixed numpy workload: elementwise work on a (8760 x 500) float64 array, twice.'''
-    a = np.linspace(0.0, 1.0, 8760 * 500).reshape(8760, 500)
-    t = time.perf_counter()
-    for _ in range(2):
-        b = np.maximum(a * 1.0001, 0.3) ** 3 + a / (a + 1.0)
-        b.sum(axis=1)
-    return time.perf_counter() - t
-
-
+sys.path.insert(0, sys.argv[2])
+from _baseline import baseline_kernel
 load = os.getloadavg()[0]
 out = {"scenario": scenario, "load": load}
 import xarray  # noqa: F401  (imports are not timed)
@@ -85,12 +75,13 @@ out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 print(json.dumps(out))
 """
 
+HERE = str(Path(__file__).resolve().parent)
 SCENARIOS = {"week": "100 MW, a week at 5 min", "year": "1 GW, a year hourly", "swings": "100k-GPU job, 10 Hz hour"}
 TARGET_S = {"week": 10.0, "year": 60.0, "swings": 5.0}
 
 
 def run(scenario: str) -> dict:
-    proc = subprocess.run([sys.executable, "-c", WORKER, scenario], capture_output=True, text=True, check=False)
+    proc = subprocess.run([sys.executable, "-c", WORKER, scenario, HERE], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise SystemExit(f"{scenario} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])

@@ -18,11 +18,14 @@ import argparse
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 WORKER = r"""
 import json, os, resource, sys, tempfile, threading, time
 import psutil
 scenario = sys.argv[1]
+sys.path.insert(0, sys.argv[2])
+from _baseline import baseline_kernel
 from blueprints.parametric import ai_factory
 import twin
 
@@ -48,19 +51,6 @@ def scenario_run():
     ds.twin.save(path)
     extra["file_mb"] = os.path.getsize(path) / 2**20
     return twin.state.load(path, lazy=True)
-
-
-import numpy as np
-
-
-def baseline_kernel():
-    '''A fixed numpy workload like the engine: elementwise work on a (8760 x 500) float64 array.'''
-    a = np.linspace(0.0, 1.0, 8760 * 500).reshape(8760, 500)
-    t = time.perf_counter()
-    for _ in range(2):
-        b = np.maximum(a * 1.0001, 0.3) ** 3 + a / (a + 1.0)
-        b.sum(axis=1)
-    return time.perf_counter() - t
 
 
 baseline_s = baseline_kernel()
@@ -97,11 +87,12 @@ print(json.dumps({
 }))
 """
 
+HERE = str(Path(__file__).resolve().parent)
 SCENARIOS = ("gw-hourly", "gw-hourly-per-rack", "100mw-minute-dask")
 
 
 def run(scenario: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", WORKER, scenario], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", WORKER, scenario, HERE], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
