@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from twin.cli import BLUEPRINT_HELP, app, console, friendly, tabular
-from twin.commands import output
+from twin.commands import operating, output
 
 LABELS = {
     "hours": "hours", "profit_usd": "profit, USD", "revenue_usd": "revenue, USD", "energy_cost_usd": "energy cost, USD",
@@ -29,11 +29,11 @@ def dispatch(
     blueprint: str = typer.Argument(..., help=BLUEPRINT_HELP),
     hours: int = typer.Option(168, "--hours", help="Horizon in hours from --start."),
     freq: str = typer.Option("1h", "--freq", help="Step, e.g. 1h, 15min, 5min."),
-    start: str = typer.Option("2025-01-01", "--start", help="First step (ISO date or time)."),
+    start: str = operating.START,
     prices: Optional[str] = typer.Option(None, "--prices", help="Energy price: USD/MWh, or a CSV with time, price_usd_per_mwh."),
     events: Optional[Path] = typer.Option(None, "--events", help="Grid events (YAML/JSON): start, duration_h, target_mw | reduce_mw | reduce_pct, notice_h, payment_usd_per_mwh; or OpenADR 3 event messages (IMPORT_CAPACITY_LIMIT intervals)."),
-    training: float = typer.Option(0.0, "--training", help="Share of the racks running synchronous training (0..1)."),
-    slowdown: float = typer.Option(0.1, "--slowdown", help="Training may average 1/(1+slowdown) of full speed."),
+    training: float = operating.TRAINING,
+    slowdown: float = operating.SLOWDOWN,
     demand_charge: float = typer.Option(0.0, "--demand-charge", help="USD per kW of each month's peak import."),
     no_caps: bool = typer.Option(False, "--no-caps", help="Keep every rack at its own power cap."),
     keep_on: bool = typer.Option(False, "--keep-on", help="Never switch racks off."),
@@ -50,7 +50,7 @@ def dispatch(
     price = float(prices) if prices is not None and _is_number(prices) else prices
     with console.status("dispatching") as status:
         run = solvers.dispatch(facility, hours=hours, freq=freq, start=start, prices=price, events=events,
-                               weather=weather, training={"share": training, "slowdown": slowdown},
+                               weather=weather, training=operating.training_mix(training, slowdown),
                                demand_charge_usd_per_kw=demand_charge, caps=not no_caps, switch_off=not keep_on,
                                progress=lambda msg: status.update(msg))
     if out is not None:

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from twin.cli import BLUEPRINT_HELP, app, console, friendly, tabular
-from twin.commands import output
+from twin.commands import operating, output
 
 LABELS = {"notice_h": "notice, h", "duration_h": "duration, h", "depth_pct": "cut, %", "met": "met", "cut_mw": "cut, MW", "curtailed_mwh": "curtailed, MWh", "short_mwh": "not met, MWh",
           "cost_usd": "cost (cash), USD", "shadow_cost_usd": "cost incl. waiting work, USD",
@@ -34,12 +34,12 @@ def _numbers(text: str, option: str) -> list[float]:
 def flex(
     blueprint: str = typer.Argument(..., help=BLUEPRINT_HELP),
     hours: int = typer.Option(48, "--hours", help="Horizon of each dispatch, hours from --start."),
-    start: str = typer.Option("2025-01-01", "--start", help="First step (ISO date or time)."),
+    start: str = operating.START,
     notices: str = typer.Option("0,2", "--notices", help="Notice before an event, hours (comma-separated)."),
     durations: str = typer.Option("1,3,6", "--durations", help="Event durations, hours (comma-separated)."),
     depths: str = typer.Option("10,25,50", "--depths", help="Cuts, % of the import without the event (comma-separated)."),
-    training: float = typer.Option(0.0, "--training", help="Share of the racks running synchronous training (0..1)."),
-    slowdown: float = typer.Option(0.1, "--slowdown", help="Training may average 1/(1+slowdown) of full speed."),
+    training: float = operating.TRAINING,
+    slowdown: float = operating.SLOWDOWN,
     prices: Optional[float] = typer.Option(None, "--prices", help="Flat energy price, USD/MWh (default the site's)."),
     payment: float = typer.Option(0.0, "--payment", help="Paid per MWh of the requested cut that is met, USD."),
     headroom: Optional[Path] = typer.Option(None, "--headroom", help="Feeder headroom CSV (time, headroom_mw): adds the hosting curve."),
@@ -55,7 +55,7 @@ def flex(
     with console.status(f"dispatching the baseline, then {total} events") as status:
         rep = flexibility(facility, hours=hours, start=start, notices=n, durations=d, depths=p,
                           payment_usd_per_mwh=payment, prices=prices,
-                          training={"share": training, "slowdown": slowdown},
+                          training=operating.training_mix(training, slowdown),
                           progress=lambda i, k: status.update(f"events dispatched: {i}/{k}"))
     title = (f"{facility.name}: events at {str(rep.event_start)[:16]} (highest import, {rep.baseline_mw:,.2f} MW), "
              "each against the same baseline")
