@@ -12,11 +12,14 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from twin.errors import TwinError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EVENT_FIELDS = {"id", "start", "duration_h", "end", "target_mw", "reduce_mw", "reduce_pct", "notice_h",
                 "payment_usd_per_mwh", "penalty_usd_per_mwh"}
@@ -132,15 +135,22 @@ def read_prices(source: Any, time: np.ndarray, default_usd_per_kwh: float) -> np
     return arr / 1000.0
 
 
-def _price_file(path: Path, time: np.ndarray) -> np.ndarray:
+def read_csv(path: Path, what: str) -> pd.DataFrame:
+    """A dispatch input's CSV file (`what`: price, headroom) as a DataFrame; a missing or unreadable file says so."""
     import pandas as pd
 
     if not path.is_file():
-        raise DispatchInputError(f"{path}: no such price file")
+        raise DispatchInputError(f"{path}: no such {what} file")
     try:
-        df = pd.read_csv(path)
+        return pd.read_csv(path)
     except (ValueError, OSError) as exc:
         raise DispatchInputError(f"{path}: not a readable CSV ({exc})") from None
+
+
+def _price_file(path: Path, time: np.ndarray) -> np.ndarray:
+    import pandas as pd
+
+    df = read_csv(path, "price")
     need = {"time", "price_usd_per_mwh"}
     if not need <= set(df.columns):
         raise DispatchInputError(f"{path}: needs columns time, price_usd_per_mwh; has {list(df.columns)}")
@@ -197,4 +207,4 @@ def tier_market(catalog, tiers: Sequence[str], capacity_tokens_per_s: np.ndarray
     return arr
 
 
-__all__ = ["Event", "read_events", "read_prices", "tier_market", "DispatchInputError", "EVENT_FIELDS"]
+__all__ = ["Event", "read_csv", "read_events", "read_prices", "tier_market", "DispatchInputError", "EVENT_FIELDS"]

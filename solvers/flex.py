@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
-from solvers.dispatch_inputs import DispatchInputError
+from solvers.dispatch_inputs import DispatchInputError, read_csv
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -163,12 +163,7 @@ def _headroom(source: Any) -> np.ndarray:
         import pandas as pd
 
         path = Path(source)
-        if not path.is_file():
-            raise DispatchInputError(f"{path}: no such headroom file")
-        try:
-            df = pd.read_csv(path)
-        except (ValueError, OSError) as exc:
-            raise DispatchInputError(f"{path}: not a readable CSV ({exc})") from None
+        df = read_csv(path, "headroom")
         if "headroom_mw" not in df.columns:
             raise DispatchInputError(f"{path}: needs a column headroom_mw (MW the feeder can still carry per step); "
                                      f"has {list(df.columns)}")
