@@ -79,8 +79,9 @@ def test_render_fps_must_be_positive(run, fps):
     assert f"--fps {fps}" in run("render", "ai-factory-hall", "--out", "day.gif", "--fps", fps)
 
 
-def test_render_state_must_exist(run, tmp_path):
-    assert "--state nowhere.nc: no such file" in run("render", "ai-factory-hall", "--state", "nowhere.nc")
+@pytest.mark.parametrize("command, out", [("render", "--out=v.png"), ("export", "--usd=v.usdc")])
+def test_state_must_exist(run, command, out):
+    assert "--state nowhere.nc: no such file" in run(command, "ai-factory-hall", out, "--state", "nowhere.nc")
 
 
 def test_sweep_scenarios_file_must_exist(run):
@@ -143,9 +144,9 @@ def test_render_time_outside_or_unreadable_is_one_line(state, tmp_path, time, sa
     assert not (tmp_path / "view.png").exists()
 
 
-def test_render_state_that_is_not_netcdf_says_so(tmp_path):
+@pytest.mark.parametrize("command, out", [("render", "--out=v.png"), ("export", "--usd=v.usdc")])
+def test_state_that_is_not_netcdf_says_so(run, tmp_path, command, out):
     bad = tmp_path / "notes.nc"
     bad.write_text("hello")
-    result = CliRunner().invoke(app, ["render", "ai-factory-hall", "--state", str(bad), "--out", str(tmp_path / "v.png")])
-    text = " ".join((result.output + result.stderr).split())
-    assert result.exit_code == 1 and "not a NetCDF file" in text and "backends" not in text, text
+    text = run(command, "ai-factory-hall", out, "--state", str(bad))
+    assert f"--state {bad}: not a NetCDF file" in text and "backends" not in text, text

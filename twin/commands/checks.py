@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from twin.errors import InputError, OutputError
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 
 def number(value: float | None, option: str, *, above: float | None = None, at_least: float | None = None,
@@ -49,7 +52,21 @@ def existing(path: str | Path | None, option: str) -> Path | None:
     return path
 
 
-__all__ = ["existing", "number", "output"]
+def simulation(path: str | Path | None, option: str) -> xr.Dataset | None:
+    """A simulation result (.nc) given as an input, opened lazily; None stays None."""
+    import xarray as xr
+
+    path = existing(path, option)
+    if path is None:
+        return None
+    try:
+        return xr.open_dataset(path)
+    except (OSError, ValueError):
+        raise InputError(f"{option} {path}: not a NetCDF file; give the .nc that `twin simulate --per-rack --out` "
+                         "wrote") from None
+
+
+__all__ = ["existing", "number", "output", "simulation"]
 
 
 def count_or_label(text: str | None) -> int | str | None:

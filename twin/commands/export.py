@@ -8,8 +8,7 @@ from typing import Optional
 import typer
 
 from twin.cli import BLUEPRINT_HELP, app, console, friendly, tabular
-from twin.commands import output
-from twin.errors import TwinError
+from twin.commands import checks, output
 
 
 @app.command("export")
@@ -26,17 +25,8 @@ def export(
     import blueprints
     from twin.usd import export_usd
 
+    ds = checks.simulation(state, "--state")
     facility = blueprints.load(blueprint)
-    ds = None
-    if state is not None:
-        import xarray as xr
-
-        if not state.is_file():
-            raise TwinError(f"--state {state}: no such file")
-        try:
-            ds = xr.open_dataset(state)
-        except (OSError, ValueError) as exc:
-            raise TwinError(f"--state {state}: cannot read it as NetCDF ({exc})") from None
     with console.status(f"writing {usd}"):
         path = export_usd(facility, usd, ds, color_by=color_by)
     rows = {"file": str(path), "size, MB": path.stat().st_size / 1e6, "racks": len(facility.nodes_of("rack")),

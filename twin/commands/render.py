@@ -45,18 +45,9 @@ def render(
 
     checks.output(out, "--out", SUFFIXES)
     checks.number(fps, "--fps", above=0, unit="frames per second")
-    checks.existing(state, "--state")
+    ds = checks.simulation(state, "--state")
     window = _size(size)
     facility = blueprints.load(blueprint)
-    ds = None
-    if state is not None:
-        import xarray as xr
-
-        try:
-            ds = xr.open_dataset(state)
-        except (OSError, ValueError):
-            raise TwinError(f"--state {state}: not a NetCDF file; give the .nc that `twin simulate --per-rack --out` "
-                            "wrote") from None
     with console.status(f"rendering {out}"):
         path = draw(facility, out, color_by, state=ds, time=checks.count_or_label(time), camera=camera, show_power=power,
                     show_coolant=coolant, window_size=window, fps=fps)
