@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -75,13 +76,19 @@ def _stage(tmp_path, facility, name="f.usda"):
     return Usd.Stage.Open(str(path))
 
 
+@pytest.fixture(scope="module")
+def hall_stage(tmp_path_factory):
+    """The ai-factory-hall blueprint and its exported .usda stage, shared by the tests that only read them."""
+    site = blueprints.load("ai-factory-hall")
+    return site, _stage(tmp_path_factory.mktemp("hall"), site)
+
+
 def _node_prims(stage):
     return [p for p in Usd.PrimRange(stage.GetDefaultPrim()) if p.HasAttribute("aif:core:assetClass")]
 
 
-def test_every_rack_and_device_is_a_simready_asset_with_connection_points(tmp_path):
-    site = blueprints.load("ai-factory-hall")
-    stage = _stage(tmp_path, site)
+def test_every_rack_and_device_is_a_simready_asset_with_connection_points(hall_stage):
+    site, stage = hall_stage
     prims = _node_prims(stage)
     kinds = [p.GetAttribute("twin:kind").Get() for p in prims]
     assert kinds.count("rack") == 64 and len(prims) == len(site.nodes_of("rack")) + sum(
@@ -98,10 +105,10 @@ def test_every_rack_and_device_is_a_simready_asset_with_connection_points(tmp_pa
                 assert cp.GetAttribute(f"simready:connectionPoint:{name}").Get(), (cp.GetPath(), name)
 
 
-def test_cdus_carry_the_ports_simready_requires(tmp_path):
+def test_cdus_carry_the_ports_simready_requires(hall_stage):
     """TC.002 (v0.2.0): a CDU has thermal supply and return ports for both FWS and TCS; EL.004 is not ours to meet
     (the twin draws no CDU power feed), TC.001: nominalCoolingCapacity is its rating."""
-    stage = _stage(tmp_path, blueprints.load("ai-factory-hall"))
+    _, stage = hall_stage
     cdus = [p for p in _node_prims(stage) if p.GetAttribute("aif:core:assetClass").Get() == "cdu"]
     assert len(cdus) == 5
     for cdu in cdus:
@@ -112,14 +119,13 @@ def test_cdus_carry_the_ports_simready_requires(tmp_path):
         assert cdu.GetAttribute("aif:spec:nominalCoolingCapacity").Get() == 2000.0
 
 
-def test_rated_power_and_flow_follow_the_catalog(tmp_path):
+def test_rated_power_and_flow_follow_the_catalog(hall_stage):
     """Rack feed rating = nameplate (catalog: 18 nodes x (4 x 1200 W + node overhead) + rack overhead); flows
     from the sourced ratios: CDU facility side (chilled water of the trim chillers) 2000 kW x 0.04306 kg/s per kW,
     rack liquid share x 31.48/2000."""
-    site = blueprints.load("ai-factory-hall")
+    site, stage = hall_stage
     spec = site.catalog.system("gb200_nvl72")
     nameplate_w = 18 * (4 * spec.gpu_tdp_w + spec.node_overhead_w) + spec.rack_overhead_w
-    stage = _stage(tmp_path, site)
     rack = stage.GetPrimAtPath(f"{stage.GetDefaultPrim().GetPath()}/hall_a/row_01/rack_01")
     cps = {c.GetName(): c for c in rack.GetChild("ConnectionPoints").GetFilteredChildren(Usd.TraverseInstanceProxies())}
     assert set(cps) == {"power_in_0", "power_in_1", "tcs_return", "tcs_supply", "air_out", "air_in"}
@@ -237,91 +243,14 @@ def test_export_has_the_users_umask(tmp_path, small):
 
 
 # ------------------------------------------------------------------------------------------ a SimReady stage not written by us
-SIMREADY_STAGE = """#usda 1.0
-(
-    defaultPrim = "Site"
-    metersPerUnit = 0.01
-    upAxis = "Z"
-)
-def Xform "Site"
-{
-    def Xform "hall_a"
-    {
-        custom token twin:kind = "hall"
-        custom string twin:cooling = "dlc"
-        custom double twin:width_m = 10
-        custom double twin:depth_m = 6
-        def Xform "row_01"
-        {
-            custom token twin:kind = "row"
-            def Xform "Rack_A" {
-                string aif:core:assetClass = "compute rack"
-                string aif:core:modelNumber = "gb200_nvl72"
-                int aif:spec:numGPUs = 72
-                float aif:core:width = 600
-                float aif:core:depth = 1200
-                float aif:core:height = 2300
-                double3 xformOp:translate = (200, 300, 0)
-                uniform token[] xformOpOrder = ["xformOp:translate"]
-                def Scope "ConnectionPoints" {
-                    def Xform "acme_electrical_main"
-                    {
-                        uniform token purpose = "guide"
-                        token simready:connectionPoint:domain = "electrical"
-                        token simready:connectionPoint:direction = "input"
-                        }
-                    def Xform "acme_thermal_return"
-                    {
-                        uniform token purpose = "guide"
-                        token simready:connectionPoint:domain = "thermal"
-                        token simready:connectionPoint:direction = "return"
-                        rel twin:connectedTo = </Site/Generic_CDU/ConnectionPoints/tcs_return>
-                        }
-                }
-            }
-        }
-    }
-    def Xform "Generic_UPS" {
-        string aif:core:assetClass = "ups"
-        float aif:spec:upsRating = 500
-        def Scope "ConnectionPoints" {
-            def Xform "acme_electrical_out"
-            {
-                uniform token purpose = "guide"
-                token simready:connectionPoint:domain = "electrical"
-                token simready:connectionPoint:direction = "output"
-                rel twin:connectedTo = </Site/hall_a/row_01/Rack_A/ConnectionPoints/acme_electrical_main>
-                }
-        }
-    }
-    def Xform "Generic_CDU" {
-        string aif:core:assetClass = "CDU"
-        float aif:spec:nominalCoolingCapacity = 375
-        def Scope "ConnectionPoints" {
-            def Xform "tcs_return"
-            {
-                uniform token purpose = "guide"
-                token simready:connectionPoint:domain = "thermal"
-                token simready:connectionPoint:direction = "return"
-                }
-            def Xform "tcs_supply"
-            {
-                uniform token purpose = "guide"
-                token simready:connectionPoint:domain = "thermal"
-                token simready:connectionPoint:direction = "supply"
-                }
-        }
-    }
-}
-"""
+SIMREADY_STAGE = Path(__file__).parent / "data" / "usd" / "simready_vendor.usda"
+"""A stage as a SimReady vendor would write it: aif:core/aif:spec attributes and connection points, none of ours."""
 
 
 def test_a_simready_stage_without_our_attributes_imports(tmp_path):
     """Kinds from aif:core:assetClass, ratings from aif:spec, positions in metres (the stage is in cm), links
     oriented by SimReady direction (electrical output -> input) and the heat chain (rack -> CDU)."""
-    path = tmp_path / "vendor.usda"
-    path.write_text(SIMREADY_STAGE)
-    f = import_usd(path)
+    f = import_usd(SIMREADY_STAGE)
     g = f.graph
     assert g.nodes["Generic_UPS"] == {"kind": "ups", "rating_kw": 500.0, "x_m": 0.0, "y_m": 0.0}
     assert g.nodes["Generic_CDU"]["kind"] == "cdu" and g.nodes["Generic_CDU"]["rating_kw"] == 375.0
@@ -334,7 +263,7 @@ def test_a_simready_stage_without_our_attributes_imports(tmp_path):
 
 def test_a_simready_stage_with_an_unconnected_feed_is_refused(tmp_path):
     path = tmp_path / "vendor.usda"
-    path.write_text(SIMREADY_STAGE.replace(
+    path.write_text(SIMREADY_STAGE.read_text().replace(
         "rel twin:connectedTo = </Site/hall_a/row_01/Rack_A/ConnectionPoints/acme_electrical_main>", ""))
     with pytest.raises(ValidationError) as err:
         import_usd(path)
