@@ -28,9 +28,10 @@ SMALL = [n for n in blueprints.names() if (blueprints.grid_mw(n) or 0) <= 20]
 (a 1 GW site takes minutes to round-trip or optimize)."""
 
 
-def tiny(grid_mw: float = 0.4, systems=("gb200_nvl72", "b200_hgx8"), caps=(1.0, 0.8), cooling=("dlc",), **site) -> Facility:
+def tiny(grid_mw: float = 0.4, systems=("gb200_nvl72", "b200_hgx8"), caps=(1.0, 0.8), cooling=("dlc",),
+         climate: str = "ashburn", **site) -> Facility:
     """One hall with three rack positions, a 2N UPS pair, CDUs on dry coolers and a CRAH on a chiller."""
-    f = Facility("tiny", grid_limit_mw=grid_mw, climate="ashburn", systems=list(systems), cap_levels=list(caps), **site)
+    f = Facility("tiny", grid_limit_mw=grid_mw, climate=climate, systems=list(systems), cap_levels=list(caps), **site)
     f.add_device("grid", "grid", rating_kw=2000)
     for side in "ab":
         f.add_device(f"ups-{side}", "ups", rating_kw=1000, fed_by=["grid"], group="ups", redundancy="2N")

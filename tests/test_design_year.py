@@ -17,6 +17,8 @@ import twin
 from models.design import build
 from models.design_data import design_data
 from solvers.highs import solve_direct
+from test_design import design_value
+from test_design import tiny as design_tiny
 from twin import Facility
 from twin.design_year import EXCEEDANCE, binding_hours, dominators, exceedance_hours, non_dominated
 from twin.design_year.sizing import climate_chain, free_cooling_factor, size_free_cooling
@@ -69,20 +71,8 @@ def test_exceedance_hours_take_numbers_and_ashrae_names():
 
 
 def tiny(climate: str, grid_mw: float = 0.45, **site) -> Facility:
-    """One hall, three positions, 2N UPS, CDUs and a CRAH (the design model picks systems, caps and cooling)."""
-    f = Facility("tiny", grid_limit_mw=grid_mw, climate=climate, systems=["gb200_nvl72", "b200_hgx8"],
-                 cap_levels=[1.0, 0.8], **site)
-    f.add_device("grid", "grid", rating_kw=2000)
-    for side in "ab":
-        f.add_device(f"ups-{side}", "ups", rating_kw=1000, fed_by=["grid"], group="ups", redundancy="2N")
-    f.add_device("dc-1", "dry_cooler", rating_kw=2000)
-    f.add_device("ch-1", "chiller", rating_kw=1000)
-    f.add_device("cdu-1", "cdu", rating_kw=2000, rejects_to=["dc-1"])
-    f.add_device("crah-1", "crah", rating_kw=1000, rejects_to=["ch-1"])
-    f.add_hall("hall-a", width_m=10, depth_m=6, cooling="dlc", cooling_options=["dlc", "air", "rdhx"])
-    row = f.add_row("hall-a", "row-01", y_m=3)
-    f.add_racks(row, 3, x_m=2, fed_by=["ups-a", "ups-b"], cooled_by=["cdu-1", "crah-1"])
-    return f
+    """test_design's tiny site (three positions, 2N UPS, CDUs and a CRAH) in a climate, free to pick DLC, air or RDHx."""
+    return design_tiny(grid_mw, cooling=("dlc", "air", "rdhx"), climate=climate, **site)
 
 
 @pytest.mark.solver
@@ -114,8 +104,6 @@ def test_exceedance_optimum_equals_exhaustive_search():
     The limit is set between the year's peak and its 36th highest hour of the best multiset there is, so that
     one fits only with the 35 hours allowed."""
     import itertools
-
-    from test_design import design_value
 
     found, limit = {}, None
     for allowed in (0, 35):
