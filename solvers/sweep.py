@@ -198,14 +198,20 @@ def run_scenario(base: Any, scenario: Mapping[str, Any], run: str) -> dict[str, 
     try:
         facility = _facility(base, scenario, run)
         kpis, tiers = (_optimize if run == "optimize" else _simulate)(facility, scenario)
-    except InfeasibleDesign as exc:
-        status, message = "infeasible", str(exc)
-    except TwinError as exc:
-        status, message = "error", str(exc)
     except Exception as exc:  # noqa: BLE001  (a scenario's failure must not stop the sweep)
-        status, message = "error", f"{type(exc).__name__}: {exc}"
+        status, message = failure(exc)
     return {"status": status, "message": message, "kpis": kpis, "tokens_per_s_by_tier": tiers,
             "seconds": time.perf_counter() - started}
+
+
+def failure(exc: Exception) -> tuple[str, str]:
+    """Status and message of a scenario or sample that raised: 'infeasible' for an infeasible design, else 'error'
+    with our own errors' message as it is and any other exception's prefixed by its type."""
+    if isinstance(exc, InfeasibleDesign):
+        return "infeasible", str(exc)
+    if isinstance(exc, TwinError):
+        return "error", str(exc)
+    return "error", f"{type(exc).__name__}: {exc}"
 
 
 def _facility(base: Any, s: Mapping[str, Any], run: str) -> Facility:
@@ -575,4 +581,4 @@ def _write_netcdf(ds: xr.Dataset, path: Path) -> None:
         ds.to_netcdf(tmp)
 
 
-__all__ = ["sweep", "expand", "check_keys", "run_scenario", "to_dataset", "local_client", "KEYS", "RUNS"]
+__all__ = ["sweep", "expand", "check_keys", "run_scenario", "failure", "to_dataset", "local_client", "KEYS", "RUNS"]

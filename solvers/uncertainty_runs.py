@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
-from twin.errors import InfeasibleDesign, TwinError
+from solvers.sweep import failure
 from twin.uncertainty import Input, catalog_overlay
 
 if TYPE_CHECKING:
@@ -52,12 +52,8 @@ def run_sample(job: Any, scenario: Mapping[str, Any], run: str) -> dict[str, Any
         out = _sampler(run)(job, np.asarray(scenario["values"], dtype=float))
         kpis = {k: v for k, v in out.items() if not isinstance(v, str)}
         labels = {k: v for k, v in out.items() if isinstance(v, str)}
-    except InfeasibleDesign as exc:
-        status, message = "infeasible", str(exc)
-    except TwinError as exc:
-        status, message = "error", str(exc)
     except Exception as exc:  # noqa: BLE001  (one sample's failure must not stop the run)
-        status, message = "error", f"{type(exc).__name__}: {exc}"
+        status, message = failure(exc)
     return {"status": status, "message": message, "kpis": kpis, "labels": labels, "tokens_per_s_by_tier": {},
             "seconds": time.perf_counter() - started}
 

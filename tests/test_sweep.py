@@ -20,9 +20,9 @@ import solvers
 import twin
 from blueprints.parametric import ai_factory
 from solvers.fronts import front, non_dominated, plot
-from solvers.sweep import expand, local_client, to_dataset
+from solvers.sweep import expand, failure, local_client, to_dataset
 from twin.commands.sweep import parse_value, read_table
-from twin.errors import TwinError
+from twin.errors import InfeasibleDesign, TwinError
 from twin.io import to_node_link
 
 
@@ -43,6 +43,15 @@ def counting_builder(grid_mw: float, climate: str = "phoenix", *, marker_dir: st
 
 def markers(folder: Path, grid_mw: float, climate: str) -> int:
     return len(list(folder.glob(f"{grid_mw:g}-{climate}-*")))
+
+
+@pytest.mark.parametrize("exc, expected", [
+    (InfeasibleDesign("needs 2.0 MW more"), ("infeasible", "needs 2.0 MW more")),
+    (TwinError("unknown climate 'atlantis'"), ("error", "unknown climate 'atlantis'")),
+    (ZeroDivisionError("division by zero"), ("error", "ZeroDivisionError: division by zero")),
+])
+def test_a_failed_scenario_is_infeasible_or_an_error_and_only_foreign_errors_name_their_type(exc, expected):
+    assert failure(exc) == expected
 
 
 KPIS_COMPARED = ("tokens_per_s", "revenue_usd_per_year", "capex_usd", "facility_mw", "gpus", "racks", "usd_per_mtok")
