@@ -24,7 +24,7 @@ import pandas as pd
 
 from models.linear import LinearProblem
 from solvers.highs import Status, solve_direct
-from twin.contingency import ContingencyScan, overloaded
+from twin.contingency import ContingencyScan, overloaded, rack_counts, working_racks
 from twin.errors import TwinError
 from twin.graph import bulk
 
@@ -40,43 +40,43 @@ def recap(result: ContingencyScan, *, shed: str = "optimal", objective: str = "t
         net, out, vals = result.net, result.outages, result.values
         facility = result.facility
         count = net.blocks["count"].to_numpy(float)
-        live = (~out.lost) * count[None, :]
-        hot = overloaded(out, live * vals["kw"][None, :])
+        hot = overloaded(out, count * vals["kw"])
         levels, kw_at, factor_at = _levels(facility, net, vals)
         rate = vals["tokens"]                                   # (b, t) per rack at its current cap
         usd = vals["usd"]
         now_factor = factor_at[np.arange(net.n_blocks), _current_level(levels, vals)]
         cap_delta = np.zeros((len(out.failed), rate.shape[1]))
         usd_delta = np.zeros(len(out.failed))
-        capped = np.zeros((len(out.failed), net.n_blocks))
-        shed_n = np.zeros((len(out.failed), net.n_blocks))
+        n_capped, n_shed = np.zeros(len(out.failed)), np.zeros(len(out.failed))
+        capped, shed_n = {}, {}
         cache: dict[bytes, tuple] = {}
         for s in np.unique(out.pair_scenario[hot]):
             rows = hot[out.pair_scenario[hot] == s]
             w = out.pair_weight[rows].toarray()
-            key = w.tobytes() + out.pair_capacity[rows].tobytes() + live[s].tobytes()
+            live = working_racks(out, s, count)
+            key = w.tobytes() + out.pair_capacity[rows].tobytes() + live.tobytes()
             if key not in cache:
-                cache[key] = _solve(w, out.pair_capacity[rows], live[s], vals, levels, kw_at, factor_at, now_factor,
+                cache[key] = _solve(w, out.pair_capacity[rows], live, vals, levels, kw_at, factor_at, now_factor,
                                     shed, objective)
             cap_b, shed_b, keep_frac = cache[key]
-            capped[s], shed_n[s] = cap_b, shed_b
+            capped[int(s)], shed_n[int(s)] = cap_b, shed_b
+            n_capped[s], n_shed[s] = cap_b.sum(), shed_b.sum()
             touched = (w > 0).any(axis=0) & ~vals["idle"]
-            cap_delta[s] = ((live[s] * (keep_frac - 1.0) * touched)[:, None] * rate).sum(axis=0)
-            usd_delta[s] = (live[s] * (keep_frac - 1.0) * touched) @ usd
+            cap_delta[s] = ((live * (keep_frac - 1.0) * touched)[:, None] * rate).sum(axis=0)
+            usd_delta[s] = (live * (keep_frac - 1.0) * touched) @ usd
         table = result.table.copy()
         pos = pd.Series(np.arange(len(out.failed)), index=net.devices[out.failed])[table.index].to_numpy()
-        lost_racks = (out.lost * count[None, :])
+        lost_racks = rack_counts(out.lost, count)
         base_tokens = lost_racks @ rate
-        table["racks_capped"] = capped.sum(axis=1)[pos].round().astype(np.int64)
-        table["racks_shed_recap"] = shed_n.sum(axis=1)[pos].round().astype(np.int64)
-        table["racks_lost_recap"] = (lost_racks.sum(axis=1) + shed_n.sum(axis=1))[pos].round().astype(np.int64)
+        table["racks_capped"] = n_capped[pos].round().astype(np.int64)
+        table["racks_shed_recap"] = n_shed[pos].round().astype(np.int64)
+        table["racks_lost_recap"] = (np.asarray(lost_racks.sum(axis=1)).ravel() + n_shed)[pos].round().astype(np.int64)
         table["tokens_lost_recap"] = (base_tokens.sum(axis=1) - cap_delta.sum(axis=1))[pos]
         for j, t in enumerate(vals["tiers"]):
             table[f"tokens_lost_recap[{t}]"] = (base_tokens[:, j] - cap_delta[:, j])[pos]
         table["revenue_lost_recap_usd_per_h"] = (lost_racks @ usd - usd_delta)[pos]
         table = table.sort_values(["tokens_lost_recap", "tokens_lost", "racks_lost"], ascending=False, kind="stable")
-        recapped = {"capped": {int(s): capped[s] for s in np.unique(out.pair_scenario[hot])},
-                    "shed": {int(s): shed_n[s] for s in np.unique(out.pair_scenario[hot])}}
+        recapped = {"capped": capped, "shed": shed_n}
         return ContingencyScan(result.facility, net, out, vals, result.shed, result.base_overloads, table, recapped)
 
 

@@ -80,7 +80,7 @@ class Network:
 
     def base_weights(self) -> sp.csr_matrix:
         """(group x block): per rack of a block, the kW (power) or kW of heat a group carries with all devices up."""
-        return _weights(self, np.ones(self.n_devices, dtype=bool), self.members.toarray() > 0)[0]
+        return _weights(self, self.members)[0]
 
     def capacity(self, mode: str = "rating") -> np.ndarray:
         """(group,) kW a group can carry: 'rating' = every member's rating; 'usable' = less its spares."""
@@ -199,63 +199,120 @@ def _links(frame: pd.DataFrame, pos: pd.Series, rack_pos: pd.Series) -> tuple[np
 
 
 # ------------------------------------------------------------------------------------------ outages
-def alive_after(net: Network, failed: np.ndarray) -> np.ndarray:
-    """(scenario x device) bool: what still works when each row's `failed` devices (a bool mask) are down."""
-    up = ~failed
-    alive = up.copy()
-    power_t, heat = net.power.T.tocsr(), net.heat.tocsr()
+def _ones(m: sp.spmatrix) -> sp.csr_matrix:
+    """`m` as a 0/1 float csr matrix (its nonzero pattern)."""
+    m = m.tocsr()
+    m.eliminate_zeros()
+    m.data = np.ones(len(m.data))
+    return m
+
+
+def _pattern(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
+    """0/1 csr with entries at (`rows`, `cols`)."""
+    import scipy.sparse as sp
+
+    return _ones(sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=shape))
+
+
+def _minus(a: sp.csr_matrix, b: sp.csr_matrix) -> sp.csr_matrix:
+    """Entries of 0/1 matrix `a` that are not in 0/1 matrix `b` (same shape)."""
+    return _ones(a - a.multiply(b))
+
+
+def _complete(counts: sp.csr_matrix, needed: np.ndarray, applies: np.ndarray) -> sp.csr_matrix:
+    """0/1 entries where a count of dead neighbours reaches a column's `needed` count (for columns it `applies` to)."""
+    counts = counts.tocoo()
+    hit = applies[counts.col] & (counts.data >= needed[counts.col] - 0.5)
+    return _pattern(counts.row[hit], counts.col[hit], counts.shape)
+
+
+def dead_after(net: Network, failed: np.ndarray) -> sp.csr_matrix:
+    """(scenario x device) 0/1 csr: what no longer works when device `failed[r]` is down in scenario r: the
+    failure and its cascade (a device with feeds dies with every feed dead; one with heat sinks, with every sink).
+
+    Sparse in what dies: each round costs the dead entries times their edges, so a scan is linear in the sum of
+    the cascades, never scenario x device dense.
+    """
+    feeds = np.asarray(net.power.sum(axis=0)).ravel()          # live-parent count each device needs above 0
+    sinks = np.asarray(net.heat.sum(axis=1)).ravel()
+    orphan = np.flatnonzero(net.needs_power & (feeds == 0))   # dead with nothing failed (no feed to live on)
+    n_rows = len(failed)
+    rows = np.concatenate([np.arange(n_rows), np.repeat(np.arange(n_rows), orphan.size)])
+    cols = np.concatenate([np.asarray(failed, dtype=np.int64), np.tile(orphan, n_rows)])
+    dead = _pattern(rows, cols, (n_rows, net.n_devices))
+    down, up = net.power.tocsr(), net.heat.T.tocsr()
     for _ in range(net.n_devices + 1):
-        a = alive.astype(np.float32)
-        fed = ~net.needs_power | (np.asarray((power_t @ a.T).T) > 0)
-        sunk = ~net.needs_sink | (np.asarray((heat @ a.T).T) > 0)
-        new = up & fed & sunk
-        if np.array_equal(new, alive):
-            return alive
-        alive = new
-    return alive
+        grown = _ones(dead + _complete(dead @ down, feeds, net.needs_power) + _complete(dead @ up, sinks, net.needs_sink))
+        if grown.nnz == dead.nnz:
+            return dead
+        dead = grown
+    return dead
 
 
-def rack_fate(net: Network, alive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(scenario x block) bools (fed, cooled): a live feed; a live unit in every stream the block uses."""
-    a = alive.astype(np.float32)
-    fed = np.asarray(net.feed.T @ a.T).T > 0
-    cooled = np.ones_like(fed)
+def rack_fate(net: Network, dead: sp.csr_matrix) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """(scenario x block) 0/1 csr (unfed, uncooled): no live feed; every unit of some stream the block uses dead."""
+
+    def cut(links: sp.csr_matrix) -> sp.csr_matrix:
+        total = np.asarray(links.sum(axis=0)).ravel()
+        gone = _complete(dead @ links, total, total > 0)
+        never = np.flatnonzero(total == 0)                  # no link at all: cut in every scenario
+        if never.size:
+            n_rows = dead.shape[0]
+            gone = _ones(gone + _pattern(np.repeat(np.arange(n_rows), never.size), np.tile(never, n_rows), gone.shape))
+        return gone
+
+    uncooled = _pattern(np.zeros(0, np.int64), np.zeros(0, np.int64), (dead.shape[0], net.n_blocks))
     for m in net.cool:
-        has = np.asarray(m.sum(axis=0)).ravel() > 0
-        cooled &= ~has[None, :] | (np.asarray(m.T @ a.T).T > 0)
-    return fed, cooled
+        units = np.asarray(m.sum(axis=0)).ravel()
+        uncooled = _ones(uncooled + _complete(dead @ m, units, units > 0))
+    return cut(net.feed), uncooled
 
 
-def _weights(net: Network, alive_rows: np.ndarray, start: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
-    """Block weights of groups: row r starts from the `start[r]` devices and spreads through `alive_rows[r]`.
+def rack_counts(blocks: sp.csr_matrix, count: np.ndarray) -> sp.csr_matrix:
+    """(scenario x block) racks: a 0/1 (scenario x block) matrix times each block's rack count."""
+    import scipy.sparse as sp
+
+    return sp.csr_matrix(blocks.multiply(count[None, :]))
+
+
+def _weights(net: Network, start: sp.csr_matrix, dead: sp.csr_matrix | None = None) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Block weights of groups: row r starts from its `start` devices and spreads through those not in `dead[r]`.
 
     Power groups spread down to the racks they feed (weight 1 per kW); heat groups spread up to the units
     that reject to them and take each block's heat share of the streams they reach. Returns (weights, is_power).
     """
     import scipy.sparse as sp
 
-    alive_rows = np.broadcast_to(alive_rows, start.shape)
-    reached = start & alive_rows
-    is_heat_row = np.isin(net.kind[np.argmax(start, axis=1)], list(HEAT_KINDS)) & start.any(axis=1)
-    down, up = net.power.tocsr(), net.heat.T.tocsr()
-    out = np.zeros((start.shape[0], net.n_blocks))
-    for rows, step in ((~is_heat_row, down), (is_heat_row, up)):
-        if not rows.any():
+    start = _ones(start)
+    start.sort_indices()
+    n_rows = start.shape[0]
+    dead = sp.csr_matrix(start.shape) if dead is None else _ones(dead)
+    lead = start.indices[start.indptr[:-1].clip(max=max(start.nnz - 1, 0))] if start.nnz else np.zeros(n_rows, np.int64)
+    is_heat_row = np.isin(net.kind[lead], list(HEAT_KINDS)) & (np.diff(start.indptr) > 0)
+    parts, order = [], []
+    for heat, step in ((False, net.power.tocsr()), (True, net.heat.T.tocsr())):
+        rows = np.flatnonzero(is_heat_row == heat)
+        if not rows.size:
             continue
-        v = reached[rows]
-        ok = alive_rows[rows]
+        gone = dead[rows]
+        reach = _minus(start[rows], gone)
         for _ in range(net.n_devices + 1):
-            nxt = v | ((np.asarray((step.T @ v.T.astype(np.float32)).T) > 0) & ok)
-            if np.array_equal(nxt, v):
+            grown = _ones(reach + _minus(_ones(reach @ step), gone))
+            if grown.nnz == reach.nnz:
                 break
-            v = nxt
-        vf = v.astype(np.float32)
-        if step is down:
-            out[rows] = np.asarray(net.feed.T @ vf.T).T > 0
+            reach = grown
+        if not heat:
+            parts.append(_ones(reach @ net.feed))
         else:
-            for s, m in enumerate(net.cool):
-                out[rows] += (np.asarray(m.T @ vf.T).T > 0) * net.share[None, :, s]
-    return sp.csr_matrix(out), ~is_heat_row
+            parts.append(sum((_ones(reach @ m).multiply(net.share[None, :, s]) for s, m in enumerate(net.cool)),
+                             sp.csr_matrix((rows.size, net.n_blocks))).tocsr())
+        order.append(rows)
+    if not parts:
+        return sp.csr_matrix((n_rows, net.n_blocks)), ~is_heat_row
+    stacked = sp.vstack(parts).tocsr()
+    where = np.empty(n_rows, dtype=np.int64)
+    where[np.concatenate(order)] = np.arange(n_rows)
+    return stacked[where], ~is_heat_row
 
 
 @dataclass
@@ -268,16 +325,17 @@ class Outages:
 
     failed: np.ndarray               # (scenario,) device index that fails
     dead: np.ndarray                 # (scenario,) devices dead in all (failure and cascade)
-    fed: np.ndarray                  # (scenario x block)
-    cooled: np.ndarray               # (scenario x block)
+    unfed: Any                       # (scenario x block) 0/1 csr: no live feed
+    uncooled: Any                    # (scenario x block) 0/1 csr: some heat stream without a live unit
     pair_scenario: np.ndarray
     pair_group: np.ndarray
     pair_capacity: np.ndarray
     pair_weight: Any                 # (pair x block) csr
 
     @property
-    def lost(self) -> np.ndarray:
-        return ~(self.fed & self.cooled)
+    def lost(self) -> sp.csr_matrix:
+        """(scenario x block) 0/1 csr: unpowered or uncooled."""
+        return _ones(self.unfed + self.uncooled)
 
 
 def outages(net: Network, failed: np.ndarray | None = None, *, watch: np.ndarray | None = None) -> Outages:
@@ -287,34 +345,45 @@ def outages(net: Network, failed: np.ndarray | None = None, *, watch: np.ndarray
 
     failed = np.arange(net.n_devices) if failed is None else np.asarray(failed, dtype=np.int64)
     watch = np.zeros(len(net.group_names), dtype=bool) if watch is None else watch
-    members = net.members.tocsr()
-    rated = members.multiply(net.rating[None, :]).tocsr()
-    dead, fed, cooled, ps, pg, pc, pw = [], [], [], [], [], [], []
+    members = _ones(net.members)
+    size = np.asarray(members.sum(axis=1)).ravel()
+    full = np.asarray(members @ net.rating).ravel()
+    rated_t = members.multiply(net.rating[None, :]).T.tocsr()
+    watched = np.flatnonzero(watch)
+    dead, unfed, uncooled, ps, pg, pc, pw = [], [], [], [], [], [], []
     for lo in range(0, len(failed), BATCH_ROWS):
         chunk = failed[lo:lo + BATCH_ROWS]
-        down = np.zeros((len(chunk), net.n_devices), dtype=bool)
-        down[np.arange(len(chunk)), chunk] = True
-        alive = alive_after(net, down)
-        f, c = rack_fate(net, alive)
-        dead.append((~alive & ~(net.backup[None, :] & ~down)).sum(axis=1))    # a backup without grid is not broken
-        fed.append(f)
-        cooled.append(c)
-        live_cap = np.asarray(rated @ alive.T.astype(float)).T
-        has_live = np.asarray(members @ alive.T.astype(np.float32)).T > 0
-        lost_member = np.asarray(members @ (~alive).T.astype(np.float32)).T > 0
-        s_idx, g_idx = np.nonzero((lost_member | watch[None, :]) & has_live)
+        gone = dead_after(net, chunk)
+        cut, hot = rack_fate(net, gone)
+        spare_backups = gone[:, np.flatnonzero(net.backup)].getnnz(axis=1) - net.backup[chunk]
+        dead.append(gone.getnnz(axis=1) - spare_backups)           # a backup without grid is not broken
+        unfed.append(cut)
+        uncooled.append(hot)
+        out = _ones(cut + hot)
+        lost = (gone @ members.T).tocoo()                            # (scenario x group) dead members
+        hit = lost.data < size[lost.col] - 0.5                       # lost some, some still live
+        s_idx, g_idx = lost.row[hit], lost.col[hit]
+        if watched.size:                                             # watched groups: every scenario they still live in
+            lost_w = (gone @ members[watched].T).toarray()
+            ws, wg = np.nonzero(lost_w < size[watched][None, :] - 0.5)
+            s_idx, g_idx = np.concatenate([s_idx, ws]), np.concatenate([g_idx, watched[wg]])
+        pairs = np.unique(np.stack([s_idx, g_idx], axis=1), axis=0) if len(s_idx) else np.zeros((0, 2), np.int64)
+        s_idx, g_idx = pairs[:, 0], pairs[:, 1]
+        dead_kw = gone @ rated_t                                     # (scenario x group) kW of dead members
         for a in range(0, len(s_idx), BATCH_ROWS):
             s, g = s_idx[a:a + BATCH_ROWS], g_idx[a:a + BATCH_ROWS]
-            w, _ = _weights(net, alive[s], members[g].toarray() > 0)
-            keep = f[s] & c[s]
-            pw.append(sp.csr_matrix(w.multiply(keep)))
+            w, _ = _weights(net, members[g], gone[s])
+            kept = sp.csr_matrix(w - w.multiply(out[s]))             # weights of racks still working
+            kept.eliminate_zeros()
+            pw.append(kept)
             ps.append(s + lo)
             pg.append(g)
-            pc.append(live_cap[s, g])
+            pc.append(full[g] - np.asarray(dead_kw[s, g]).ravel())
     cat = (lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dtype=dt))
     weights = sp.vstack(pw).tocsr() if pw else sp.csr_matrix((0, net.n_blocks))
-    return Outages(failed, cat(dead, np.int64), np.vstack(fed) if fed else np.zeros((0, net.n_blocks), bool),
-                   np.vstack(cooled) if cooled else np.zeros((0, net.n_blocks), bool),
+    empty = sp.csr_matrix((0, net.n_blocks))
+    return Outages(failed, cat(dead, np.int64), sp.vstack(unfed).tocsr() if unfed else empty,
+                   sp.vstack(uncooled).tocsr() if uncooled else empty,
                    cat(ps, np.int64), cat(pg, np.int64), cat(pc, float), weights)
 
 
@@ -388,7 +457,7 @@ class ContingencyScan:
     net: Network
     outages: Outages
     values: dict[str, Any]
-    shed: np.ndarray                 # (scenario x block) racks shed after the failure
+    shed: Any                        # (scenario x block) csr: racks shed after the failure
     base_overloads: list[str]
     table: pd.DataFrame
     recapped: dict[str, Any] = field(default_factory=dict)
@@ -413,14 +482,15 @@ class ContingencyScan:
         capped = self.recapped.get("capped", {}).get(s)
         if capped is not None:
             state[np.asarray(capped) > 0] = "capped"
-        shed = self.recapped.get("shed", {}).get(s, self.shed[s])
+        shed = self.recapped.get("shed", {}).get(s)
+        shed = self.shed[s].toarray().ravel() if shed is None else shed
         block = self.net.racks["block"].to_numpy()
         per_rack = state[block]
         rank = self.net.racks.groupby("block").cumcount().to_numpy()
         off = rank < np.asarray(shed)[block]
         per_rack[off] = np.where(self.values["idle"][block[off]], "idle off", "shed")
-        per_rack[~o.cooled[s][block]] = "uncooled"
-        per_rack[~o.fed[s][block]] = "unpowered"
+        per_rack[o.uncooled[s].toarray().ravel()[block] > 0] = "uncooled"
+        per_rack[o.unfed[s].toarray().ravel()[block] > 0] = "unpowered"
         return xr.Dataset({"outage": ("rack", per_rack.astype(str), {"long_name": f"rack state after {device} fails"})},
                           coords={"rack": self.net.racks.index.to_numpy(dtype=str)})
 
@@ -470,29 +540,37 @@ def _chosen(net: Network, devices: Sequence[str] | None, kinds: Sequence[str] | 
 
 
 def overloaded(out: Outages, kw_total: np.ndarray) -> np.ndarray:
-    """Indices of (scenario, group) rows whose live capacity the given block kW totals (scenario x block) exceed."""
-    load = np.asarray(out.pair_weight.multiply(kw_total[out.pair_scenario]).sum(axis=1)).ravel()
+    """Indices of (scenario, group) rows whose live capacity is exceeded by the racks still working, each block
+    drawing `kw_total[block]` (its racks' kW) where it works: pair weights are zero on lost blocks."""
+    load = out.pair_weight @ kw_total
     return np.flatnonzero(load > out.pair_capacity * (1 + 1e-9) + 1e-6)
 
 
-def shed_load(net: Network, out: Outages, vals: dict[str, Any]) -> np.ndarray:
-    """Racks shed per (scenario, block) so every group with lost members fits its live capacity again.
+def working_racks(out: Outages, s: int, count: np.ndarray) -> np.ndarray:
+    """(block,) racks of each block still powered and cooled in scenario `s`."""
+    return count * (1.0 - out.lost[s].toarray().ravel())
+
+
+def shed_load(net: Network, out: Outages, vals: dict[str, Any]) -> sp.csr_matrix:
+    """Racks shed per (scenario, block), csr, so every group with lost members fits its live capacity again.
 
     The most overloaded group sheds first, least tokens per kW first, whole racks; loops run over overloaded
     groups, never over racks.
     """
+    import scipy.sparse as sp
+
     count = net.blocks["count"].to_numpy(float)
     kw = vals["kw"]
     value = vals["tokens"].sum(axis=1) / np.maximum(kw, 1e-9)
     order = np.argsort(value, kind="stable")
-    shed = np.zeros((len(out.failed), net.n_blocks))
-    live = (~out.lost) * count[None, :]
-    hot = overloaded(out, live * kw[None, :])
+    hot = overloaded(out, count * kw)
+    rows_of, cols_of, racks_of = [], [], []
     for s in np.unique(out.pair_scenario[hot]):
         rows = np.flatnonzero(out.pair_scenario == s)
         w = out.pair_weight[rows].toarray()
         cap = out.pair_capacity[rows]
-        left = live[s].copy()
+        live = working_racks(out, s, count)
+        left = live.copy()
         while True:
             excess = w @ (left * kw) - cap
             r = int(np.argmax(excess))
@@ -508,35 +586,42 @@ def shed_load(net: Network, out: Outages, vals: dict[str, Any]) -> np.ndarray:
                     break
             if need > 1e-6:
                 left[w[r] > 0] = 0
-        shed[s] = live[s] - left
-    return shed
+        cols = np.flatnonzero(live - left)
+        rows_of.append(np.full(cols.size, s))
+        cols_of.append(cols)
+        racks_of.append((live - left)[cols])
+    cat = (lambda xs: np.concatenate(xs) if xs else np.zeros(0))
+    return sp.csr_matrix((cat(racks_of), (cat(rows_of).astype(np.int64), cat(cols_of).astype(np.int64))),
+                         shape=(len(out.failed), net.n_blocks))
 
 
-def _table(net: Network, out: Outages, vals: dict[str, Any], shed: np.ndarray) -> pd.DataFrame:
+def _table(net: Network, out: Outages, vals: dict[str, Any], shed: sp.csr_matrix) -> pd.DataFrame:
     count = net.blocks["count"].to_numpy(float)
     kw, rate, usd = vals["kw"], vals["tokens"], vals["usd"]
-    unpowered = ~out.fed * count
-    uncooled = (out.fed & ~out.cooled) * count
+    unpowered = rack_counts(out.unfed, count)
+    uncooled = rack_counts(_minus(out.uncooled, out.unfed), count)      # powered but uncooled
     lost = unpowered + uncooled + shed
-    cooled_out = (out.cooled & ~out.fed) * count + shed
+    cooled_out = rack_counts(_minus(out.unfed, out.uncooled), count) + shed
+    total = (lambda m: np.asarray(m.sum(axis=1)).ravel().round().astype(np.int64))
+    lost_tokens = lost @ rate
     ids = net.devices[out.failed]
     frame = pd.DataFrame({
         "kind": net.kind[out.failed],
         "group": [net.group_names[g] for g in net.group_of[out.failed]],
         "dead_devices": out.dead,
-        "racks_unpowered": unpowered.sum(axis=1).round().astype(np.int64),
-        "racks_uncooled": uncooled.sum(axis=1).round().astype(np.int64),
-        "racks_shed": shed.sum(axis=1).round().astype(np.int64),
-        "racks_lost": lost.sum(axis=1).round().astype(np.int64),
+        "racks_unpowered": total(unpowered),
+        "racks_uncooled": total(uncooled),
+        "racks_shed": total(shed),
+        "racks_lost": total(lost),
         "it_kw_lost": lost @ kw,
         "stranded_power_kw": (uncooled + shed) @ kw,
         "stranded_cooling_kw": cooled_out @ kw,
-        "tokens_lost": lost @ rate.sum(axis=1),
-        **{f"tokens_lost[{t}]": lost @ rate[:, j] for j, t in enumerate(vals["tiers"])},
+        "tokens_lost": lost_tokens.sum(axis=1),
+        **{f"tokens_lost[{t}]": lost_tokens[:, j] for j, t in enumerate(vals["tiers"])},
         "revenue_lost_usd_per_h": lost @ usd,
     }, index=pd.Index(ids, name="device"))
     return frame.sort_values(["tokens_lost", "racks_lost", "it_kw_lost"], ascending=False, kind="stable")
 
 
-__all__ = ["Network", "Outages", "ContingencyScan", "network", "outages", "alive_after", "rack_fate", "scan",
-           "shed_load", "block_values", "overloaded", "IDLE", "STREAMS"]
+__all__ = ["Network", "Outages", "ContingencyScan", "network", "outages", "dead_after", "rack_fate", "rack_counts", "scan",
+           "shed_load", "working_racks", "block_values", "overloaded", "IDLE", "STREAMS"]

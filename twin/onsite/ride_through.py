@@ -27,29 +27,25 @@ if TYPE_CHECKING:
 def ride_through(facility: Facility, net: Network, out: Outages, vals: dict[str, Any]) -> pd.DataFrame:
     """(scenario) racks_on_backup (racks without a grid path that on-site sources reach) and ride_through_s
     (seconds they carry them; inf with generators of unlimited fuel; nan where no rack needs them)."""
-    from twin.contingency import BATCH_ROWS, _weights, alive_after, rack_fate
+    from twin.contingency import BATCH_ROWS, _minus, _ones, _pattern, _weights, dead_after, rack_fate
     from twin.onsite import table
 
     src = dataclasses.replace(net, needs_power=net.needs_power & ~net.backup)   # on-site sources need no feed
     idx = np.flatnonzero(net.backup)
     spec = table(facility).reindex(net.devices[idx])
-    start = np.zeros((idx.size, net.n_devices), dtype=bool)
-    start[np.arange(idx.size), idx] = True
-    reach = _weights(src, np.ones(net.n_devices, dtype=bool), start)[0].toarray() > 0       # (source x block)
+    start = _pattern(np.arange(idx.size), idx, (idx.size, net.n_devices))
+    reach = _weights(src, start)[0].toarray() > 0                                       # (source x block)
     count, kw = net.blocks["count"].to_numpy(float), vals["kw"]
-    grid_ok = out.fed & out.cooled
-    bridged = np.zeros(grid_ok.shape, dtype=bool)
+    grid_lost = out.lost
+    on_backup, load = np.zeros(len(out.failed)), np.zeros(len(out.failed))
     used = np.zeros((len(out.failed), idx.size), dtype=bool)
     for lo in range(0, len(out.failed), BATCH_ROWS):
         chunk = out.failed[lo:lo + BATCH_ROWS]
-        down = np.zeros((len(chunk), net.n_devices), dtype=bool)
-        down[np.arange(len(chunk)), chunk] = True
-        alive = alive_after(src, down)
-        fed, cooled = rack_fate(src, alive)
-        b = fed & cooled & ~grid_ok[lo:lo + len(chunk)]
-        bridged[lo:lo + len(chunk)] = b
-        used[lo:lo + len(chunk)] = alive[:, idx] & ((b.astype(float) @ reach.T) > 0)
-    load = bridged * count[None, :] @ kw
+        dead = dead_after(src, chunk)
+        bridged = _minus(grid_lost[lo:lo + len(chunk)], _ones(sum(rack_fate(src, dead))))   # lost on grid, kept on sources
+        on_backup[lo:lo + len(chunk)] = bridged @ count
+        load[lo:lo + len(chunk)] = bridged @ (count * kw)
+        used[lo:lo + len(chunk)] = (dead[:, idx].toarray() == 0) & ((bridged @ reach.T) > 0)
     is_bat = (spec["kind"] == "battery").to_numpy()
     col = (lambda name: spec[name].to_numpy(float) if name in spec else np.zeros(idx.size))
     rating = col("rating_kw")
@@ -66,7 +62,7 @@ def ride_through(facility: Facility, net: Network, out: Outages, vals: dict[str,
         takes_over = gen.any(axis=1) & (gen_kw >= load) & (start_s <= bat_s)
         seconds = np.where(takes_over, start_s + fuel_s, bat_s)
     seconds = np.where(load > 0, seconds, np.nan)
-    return pd.DataFrame({"racks_on_backup": (bridged * count[None, :]).sum(axis=1).round().astype(np.int64),
+    return pd.DataFrame({"racks_on_backup": on_backup.round().astype(np.int64),
                          "ride_through_s": seconds}, index=pd.Index(net.devices[out.failed], name="device"))
 
 
