@@ -1,5 +1,5 @@
 """N-1 contingency: what losing each single device costs (racks unpowered, uncooled or shed, tokens/s per
-tier, stranded capacity), computed for every failure at once with boolean and sparse matrices.
+tier, stranded capacity), computed for every failure at once with sparse matrices.
 
 Conventions (those of `twin validate`): members of a redundancy group share its load, so a group carries
 the rack kW (power) or heat (liquid share to CDUs and rear doors, the rest to CRAHs) of every rack that
@@ -9,7 +9,9 @@ is lost when no live device feeds it or when every unit of one of its heat strea
 still overloaded sheds its least valuable racks (`scan`); `solvers.recap` re-caps instead.
 
 Racks are aggregated into blocks: racks with the same direct feeds and cooling units and the same
-physics share one fate in every scenario, so the matrices are (scenario x block), never per rack.
+physics share one fate in every scenario, so the matrices are (scenario x block), never per rack. They are
+sparse in what a failure touches (the dead devices of its cascade, the blocks it loses, the racks it sheds),
+so time and memory grow with the sum of the cascades, linearly in the site, never scenario x device dense.
 
 >>> import blueprints
 >>> from twin.contingency import scan
