@@ -71,3 +71,13 @@ def test_the_readme_animation_shows_a_day_that_moves():
     assert len(gif) >= 6
     changed = [np.abs(a - b).max(axis=2).mean() for a, b in zip(gif, gif[1:])]
     assert min(np.abs(gif[0] - g).max() for g in gif[1:]) > 0 and max(changed) > 0.5
+
+
+def test_the_readme_test_command_collects_every_test_file():
+    """`pytest -q` as the README says: the console script puts no project folder on sys.path (python -P mimics it),
+    so test modules importing `tests.*` must still collect."""
+    text = README.read_text(encoding="utf-8")
+    assert "pip install -e '.[test]' && pytest -q" in text
+    run = subprocess.run([sys.executable, "-P", "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
+                         cwd=README.parent, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-3000:]
