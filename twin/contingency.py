@@ -202,8 +202,8 @@ def _links(frame: pd.DataFrame, pos: pd.Series, rack_pos: pd.Series) -> tuple[np
 
 # ------------------------------------------------------------------------------------------ outages
 def _ones(m: sp.spmatrix) -> sp.csr_matrix:
-    """`m` as a 0/1 float csr matrix (its nonzero pattern)."""
-    m = m.tocsr()
+    """`m` as a new 0/1 float csr matrix (its nonzero pattern); `m` itself is left as it is."""
+    m = m.tocsr(copy=True)
     m.eliminate_zeros()
     m.data = np.ones(len(m.data))
     return m
