@@ -91,6 +91,7 @@ def ai_factory(
     cooling_options: Sequence[str] | None = None,
     name: str | None = None,
     sizing: Sizing = Sizing(),
+    gpu_nodes: bool = True,
 ) -> Facility:
     """A site filled with identical racks up to the grid limit: 2N power to every row, N+1 cooling per hall.
 
@@ -102,6 +103,7 @@ def ai_factory(
     'chiller' (air-cooled), 'dry_cooler', 'adiabatic', 'tower' or 'chiller_tower' (see AIR_REJECTIONS). facility_water_c /
     air_water_c: facility water the liquid units / CRAHs ask of their plant (default: the technology's).
     air_economizer: CRAHs take outside air when it is cool and dry enough (twin.physics.cooling). cooling_options: the halls' allowed cooling technologies for the optimizer (None: any).
+    gpu_nodes: False builds a lean graph without one node per GPU (`Facility.gpu_nodes`; every builder takes it).
 
     A chiller-less warm-water site with low-loss power:
     `ai_factory(20, system="gb300_nvl72", ups="eco", air_rejection="dry_cooler", climate="lulea")`.
@@ -112,7 +114,8 @@ def ai_factory(
         (heat_rejection,) if isinstance(heat_rejection, str) else tuple(heat_rejection)
     tech = cooling
     with bulk():
-        facility = Facility(name or f"ai-factory-{grid_mw:g}mw", grid_limit_mw=grid_mw, climate=climate)
+        facility = Facility(name or f"ai-factory-{grid_mw:g}mw", grid_limit_mw=grid_mw, climate=climate,
+                            gpu_nodes=_flag("ai_factory", gpu_nodes))
         unit_kind = facility.catalog.cooling_tech(tech).unit_kind
         _fill(facility, grid_mw, system, nodes, power_cap_w, sizing, power,
               Cooling(tech, chain, air, options=None if cooling_options is None else tuple(cooling_options),
@@ -139,6 +142,7 @@ def ai_datacenter(
     systems: Sequence[str] = DATACENTER_SYSTEMS,
     name: str | None = None,
     sizing: Sizing = Sizing(),
+    gpu_nodes: bool = True,
 ) -> Facility:
     """An AI datacenter: 8-GPU servers in 40-120 kW racks, rear doors (or hybrid direct-to-chip) on chilled
     water from water-cooled chillers and towers, N+1 transformers and UPS modules, billed per GPU-hour.
@@ -153,7 +157,8 @@ def ai_datacenter(
     """
     grid_mw = check_grid("ai_datacenter", grid_mw)
     with bulk():
-        facility = Facility(name or f"ai-datacenter-{grid_mw:g}mw", grid_limit_mw=grid_mw, climate=climate)
+        facility = Facility(name or f"ai-datacenter-{grid_mw:g}mw", grid_limit_mw=grid_mw, climate=climate,
+                            gpu_nodes=_flag("ai_datacenter", gpu_nodes))
         _fill(facility, grid_mw, system, nodes, power_cap_w, sizing, power,
               Cooling(cooling, tuple(heat_rejection), tuple(heat_rejection), tuple(cooling_options),
                       supply_c=_supply(None, chilled_water_c, "crah")), ups=ups)
@@ -178,13 +183,15 @@ def rubin_factory(
     systems: Sequence[str] = RUBIN_SYSTEMS,
     name: str | None = None,
     sizing: Sizing = Sizing(),
+    gpu_nodes: bool = True,
 ) -> Facility:
     """A Vera Rubin / Rubin Ultra AI factory: warm-water direct-to-chip racks with dry coolers (and a trim
     chiller stage, as the optimizer models liquid loops), 800 VDC distribution (catalog `dc_800v`) instead
     of AC UPSs, token-tier billing."""
     grid_mw = check_grid("rubin_factory", grid_mw)
     facility = ai_factory(grid_mw, system=system, climate=climate, power_cap_w=power_cap_w, power="dc_800v",
-                          cooling_options=("dlc",), name=name or f"rubin-factory-{grid_mw:g}mw", sizing=sizing)
+                          cooling_options=("dlc",), name=name or f"rubin-factory-{grid_mw:g}mw", sizing=sizing,
+                          gpu_nodes=_flag("rubin_factory", gpu_nodes))
     facility.graph.graph.update(framing="ai-factory", billing="tokens", systems=list(systems))
     return facility
 
@@ -199,6 +206,7 @@ def retrofit(
     systems: Sequence[str] = FACTORY_SYSTEMS,
     name: str | None = None,
     sizing: Sizing = Sizing(),
+    gpu_nodes: bool = True,
 ) -> Facility:
     """An air-cooled AI datacenter (rear doors on chilled water, N+1 power) converted to direct-to-chip.
 
@@ -211,7 +219,8 @@ def retrofit(
     """
     grid_mw = check_grid("retrofit", grid_mw)
     with bulk():
-        facility = Facility(name or f"retrofit-{grid_mw:g}mw", grid_limit_mw=grid_mw, climate=climate)
+        facility = Facility(name or f"retrofit-{grid_mw:g}mw", grid_limit_mw=grid_mw, climate=climate,
+                            gpu_nodes=_flag("retrofit", gpu_nodes))
         _fill(facility, grid_mw, legacy_system, legacy_nodes, None, sizing, "N+1",
               Cooling("rdhx", CHILLED_WATER, CHILLED_WATER, ("air", "rdhx")))
         _convert_to_dlc(facility, grid_mw, system, sizing.margin)
@@ -232,7 +241,8 @@ def _fill(facility: Facility, grid_mw: float, system: str, nodes: int | None, po
     cap = spec.gpu_tdp_w if power_cap_w is None else power_cap_w
     rack_kw = float(spec.rack_power_kw(nodes, cap))
     guess = int(grid_mw * 1000 / ASSUMED_PUE.get(cooling.tech, 1.3) // rack_kw)
-    limits.check_nodes(len(facility.graph) + guess * (1 + spec.gpus_per_rack(nodes)),
+    gpus = guess * spec.gpus_per_rack(nodes) if facility.gpu_nodes else 0
+    limits.check_nodes(len(facility.graph) + guess + gpus, gpus=gpus,
                        what=f"a {grid_mw:g} MW site of {guess:,} {system} racks")
     _servable_workload(facility, system)
     year = design_weather(facility)
@@ -248,12 +258,19 @@ def _fill(facility: Facility, grid_mw: float, system: str, nodes: int | None, po
 
     per_hall = sizing.racks_per_row * sizing.rows_per_hall
     if guess >= 1:
-        probe = lambda n: build(Facility("probe", grid_limit_mw=grid_mw * n / guess, climate=facility.climate),  # noqa: E731
-                                n, grid_mw * n / guess)
+        probe = lambda n: build(Facility("probe", grid_limit_mw=grid_mw * n / guess, climate=facility.climate,  # noqa: E731
+                                         gpu_nodes=False), n, grid_mw * n / guess)  # only simulated: no GPU nodes
         guess = racks_within(grid_mw * 1000.0, rack_kw, probe, min(per_hall, guess), hours)
     build(facility, guess, grid_mw)
     trim_to_grid(facility, hours)
     return facility
+
+
+def _flag(builder: str, gpu_nodes: object) -> bool:
+    """`gpu_nodes=` as a bool, or a BlueprintError naming the builder (a blueprint's `maybe` is not a mode)."""
+    if not isinstance(gpu_nodes, bool):
+        raise BlueprintError(f"{builder}: gpu_nodes must be true or false, got {gpu_nodes!r}")
+    return gpu_nodes
 
 
 def _servable_workload(facility: Facility, system: str) -> None:

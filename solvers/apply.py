@@ -5,7 +5,7 @@ what they now carry.
 The copy leaves out the input's GPU nodes and cooling plant (a 1 GW site has ~400k GPU nodes: copying
 and deleting them took most of the time); with `gpus=False` the racks get their system, node count and
 cap but no GPU nodes yet (what the simulator reads), so verification rounds stay fast, and
-`add_gpu_nodes` gives the final facility its GPU nodes once."""
+`add_gpu_nodes` gives the final facility its GPU nodes once (none for a lean input, `Facility.gpu_nodes`)."""
 
 from __future__ import annotations
 
@@ -32,12 +32,10 @@ def solved_facility(facility: Facility, data: DesignData, decisions: dict[str, d
 
 
 def add_gpu_nodes(facility: Facility) -> None:
-    """Give every populated rack its GPU nodes (after `solved_facility(..., gpus=False)`)."""
-    racks = facility.table("rack")
-    todo = racks[racks["system"].notna()]
-    with bulk():
-        for (system, nodes, cap), members in todo.groupby(["system", "nodes", "power_cap_w"], dropna=False).groups.items():
-            facility.populate(list(members), system, nodes=int(nodes), power_cap_w=None if cap != cap else cap)
+    """Give every populated rack its GPU nodes (after `solved_facility(..., gpus=False)`), unless the facility
+    was built lean (`Facility.gpu_nodes` False: the solved design stays lean)."""
+    if facility.gpu_nodes:
+        facility.set_gpu_nodes(True)
 
 
 def _build(facility: Facility, data: DesignData, decisions: dict[str, dict[tuple, float]], gpus: bool) -> Facility:

@@ -22,7 +22,7 @@ import numpy as np
 
 from twin import limits
 from twin.errors import GraphError, did_you_mean
-from twin.graph import DEVICE_KINDS, PLANT_KINDS, POWER_KINDS, UNIT_KINDS, FacilityGraph
+from twin.graph import DEVICE_KINDS, PLANT_KINDS, POWER_KINDS, UNIT_KINDS, FacilityGraph, bulk
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from twin.errors import Problem
 
 SITE = "site"
+GPU_NODES = "gpu_nodes"
+"""The graph attribute that marks a lean facility (`False`: racks hold no GPU nodes; see `Facility.gpu_nodes`)."""
 RACK_DEFAULTS = {"width_m": 0.6, "depth_m": 1.2, "height_m": 2.3}
 
 
@@ -54,6 +56,7 @@ class Facility:
         climate: str | None = None,
         catalog: Catalog | None = None,
         graph: FacilityGraph | None = None,
+        gpu_nodes: bool = True,
         **site_attrs: Any,
     ):
         self.graph = graph if graph is not None else FacilityGraph()
@@ -61,6 +64,8 @@ class Facility:
         self._tables: dict[str, tuple[int, Any]] = {}
         if graph is None:
             self.graph.graph.update(name=name, grid_limit_mw=grid_limit_mw, climate=climate, **site_attrs)
+            if not gpu_nodes:
+                self.graph.graph[GPU_NODES] = False
             self.graph.scan()
             self.graph.add_new_nodes([(SITE, {"kind": "site"})])
 
@@ -80,6 +85,28 @@ class Facility:
     @property
     def climate(self) -> str | None:
         return self.graph.graph.get("climate")
+
+    @property
+    def gpu_nodes(self) -> bool:
+        """Whether populated racks hold one graph node per GPU (False: a lean graph, GPU counts live in the rack
+        table only; physics, validation, the N-1 scan and the optimizer read nothing else). Kept as the graph
+        attribute `gpu_nodes` (absent means True), so copies, saved files and re-populated racks keep the mode."""
+        return self.graph.graph.get(GPU_NODES, True) is not False
+
+    def set_gpu_nodes(self, on: bool) -> None:
+        """Switch the mode: True gives every populated rack its GPU nodes, False removes every GPU node."""
+        if not isinstance(on, bool):
+            raise GraphError(f"gpu_nodes must be true or false, got {on!r}")
+        if not on:
+            self.graph.remove_nodes_from([n for n, _ in self.graph.by_kind().get("gpu", [])])
+            self.graph.graph[GPU_NODES] = False
+            return
+        self.graph.graph.pop(GPU_NODES, None)
+        racks = self.table("rack")
+        todo = racks[racks["system"].notna()]
+        with bulk():
+            for (system, nodes, cap), members in todo.groupby(["system", "nodes", "power_cap_w"], dropna=False).groups.items():
+                self.populate(list(members), system, nodes=int(nodes), power_cap_w=None if cap != cap else cap)
 
     @property
     def catalog(self) -> Catalog:
@@ -201,11 +228,15 @@ class Facility:
         *,
         nodes: int | None = None,
         power_cap_w: float | None = None,
+        gpu_nodes: bool | None = None,
     ) -> None:
         """Put `nodes` servers of a catalog system (and their GPU nodes) into racks; `None` empties them.
 
-        `power_cap_w` is the per-GPU cap (None means the system's TDP).
+        `power_cap_w` is the per-GPU cap (None means the system's TDP). `gpu_nodes`: give the racks one node per
+        GPU; None (default) follows the facility's mode (`Facility.gpu_nodes`, True unless built lean).
         """
+        if gpu_nodes is None:
+            gpu_nodes = self.gpu_nodes
         for rack in racks:
             self._require_kind(rack, "rack")
         old = [g for rack in racks for g in self._children(rack, "gpu")]
@@ -218,11 +249,13 @@ class Facility:
         spec = self.catalog.system(system)
         nodes = spec.nodes_per_rack[0] if nodes is None else int(nodes)
         gpus = int(spec.gpus_per_rack(nodes))
-        limits.check_nodes(len(self.graph) + len(racks) * gpus,
+        added = len(racks) * gpus if gpu_nodes else 0
+        limits.check_nodes(len(self.graph) + added, gpus=added,
                            what=f"{len(racks):,} racks of {nodes:,} {system} nodes ({gpus:,} GPUs each)")
         for rack in racks:
             self.graph.nodes[rack].update(system=system, nodes=nodes, power_cap_w=power_cap_w)
-        self.graph.add_gpus((rack, gpu) for rack in racks for gpu in gpu_ids(rack, gpus))
+        if gpu_nodes:
+            self.graph.add_gpus((rack, gpu) for rack in racks for gpu in gpu_ids(rack, gpus))
 
     def connect(self, src: str, dst: str, kind: str) -> None:
         """Add one `power`, `heat` or `contains` edge between existing nodes."""
@@ -251,6 +284,8 @@ class Facility:
         """
         from twin import tables
 
+        if kind == "gpu":
+            self._require_gpu_nodes("a table of GPU nodes")
         cached = self._tables.get(kind)
         if cached is not None and cached[0] == self.graph.version:
             return cached[1]
@@ -260,6 +295,8 @@ class Facility:
 
     def nodes_of(self, kind: str) -> list[str]:
         """Ids of all nodes of one kind, in insertion order."""
+        if kind == "gpu":
+            self._require_gpu_nodes("the GPU node ids")
         return [n for n, _ in self.graph.by_kind().get(kind, [])]
 
     @property
@@ -267,11 +304,10 @@ class Facility:
         return self.table("rack")
 
     def summary(self) -> dict[str, Any]:
-        """Headline numbers: counts per kind, GPUs, nameplate IT MW, grid limit."""
+        """Headline numbers: counts per kind, GPUs (from the rack table, so lean and full graphs agree),
+        nameplate IT MW, grid limit."""
         racks = self.table("rack")
-        counts: dict[str, int] = {}
-        for _, kind in self.graph.nodes(data="kind"):
-            counts[kind] = counts.get(kind, 0) + 1
+        counts = {kind: len(pairs) for kind, pairs in self.graph.by_kind().items()}
         return {
             "name": self.name,
             "grid_limit_mw": self.grid_limit_mw,
@@ -279,7 +315,7 @@ class Facility:
             "halls": counts.get("hall", 0),
             "racks": counts.get("rack", 0),
             "populated_racks": int(racks["system"].notna().sum()),
-            "gpus": counts.get("gpu", 0),
+            "gpus": int(racks["gpus"].sum()),
             "nameplate_it_mw": float(racks["nameplate_kw"].sum()) / 1000.0,
             "power_devices": sum(counts.get(k, 0) for k in POWER_KINDS),
             "cooling_units": sum(counts.get(k, 0) for k in UNIT_KINDS),
@@ -317,6 +353,13 @@ class Facility:
         return f"<Facility {self.name!r}: {g.number_of_nodes()} nodes, {g.number_of_edges()} edges>"
 
     # ----------------------------------------------------------------- helpers
+    def _require_gpu_nodes(self, what: str) -> None:
+        """Refuse per-GPU requests on a lean facility instead of answering them with nothing."""
+        if not self.gpu_nodes:
+            raise GraphError(f"facility {self.name!r} is built without GPU nodes (gpu_nodes=False), so it has no "
+                             f"{what}; GPU counts per rack are in table('rack')['gpus'], or build it with "
+                             "gpu_nodes=True (`gpu_nodes: true` in a blueprint, or facility.set_gpu_nodes(True))")
+
     def _children(self, node: str, kind: str) -> Iterable[str]:
         nodes = self.graph.nodes
         return (c for c, d in self.graph.succ[node].items() if d.get("kind") == "contains" and nodes[c].get("kind") == kind)
@@ -339,4 +382,4 @@ class Facility:
         return [n for n in self.graph if isinstance(n, str) and n.count("/") == depth and self.graph.nodes[n].get("kind") != "gpu"]
 
 
-__all__ = ["Facility", "SITE", "gpu_ids"]
+__all__ = ["Facility", "GPU_NODES", "SITE", "gpu_ids"]

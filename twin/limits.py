@@ -1,7 +1,9 @@
 """Size bounds checked from counts before anything is built, so a typo'd count fails fast instead of eating memory.
 
-A facility graph costs about `BYTES_PER_NODE` of memory and `SECONDS_PER_NODE` of build time per node
-(GPUs are most of them). Builders estimate how many nodes a request adds and call `check_nodes` first.
+A facility graph costs about `BYTES_PER_GPU` of memory and `SECONDS_PER_GPU` of build time per GPU node
+(most of a full graph's nodes) and `BYTES_PER_NODE` / `SECONDS_PER_NODE` per other node (racks carry their
+power and heat edges). Builders estimate how many nodes a request adds, and how many of them are GPUs (none
+for a lean build, `gpu_nodes=False`), and call `check_nodes` first.
 The bound is `DEFAULT_MAX_NODES` (about a 12 GW site of NVL72 racks), or `$TWIN_MAX_NODES`, or what
 `configure`/`bounded` set:
 
@@ -10,7 +12,7 @@ The bound is `DEFAULT_MAX_NODES` (about a 12 GW site of NVL72 racks), or `$TWIN_
 ...     limits.check_nodes(5000, what="rows")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-twin.limits.SizeLimitError: rows would make the facility 5,000 nodes (~6 MB, ~0 s to build), beyond the bound of 1,000 nodes; ...
+twin.limits.SizeLimitError: rows would make the facility 5,000 nodes (~72.5 MB, ~0 s to build), beyond the bound of 1,000 nodes; ...
 """
 
 from __future__ import annotations
@@ -22,11 +24,16 @@ from typing import Iterator
 from twin.errors import TwinError
 
 DEFAULT_MAX_NODES = 6_000_000
-BYTES_PER_NODE = 1200
-"""Measured: `ai_factory(grid_mw=300)` (138,918 nodes) and `ai_factory(grid_mw=1000)` (463,019 nodes) each
-grow peak RSS by ~1,165 bytes per node while building."""
-SECONDS_PER_NODE = 5e-6
-"""Measured: `ai_factory(grid_mw=1000)` builds at ~5.2 microseconds per node on a 2-core machine."""
+BYTES_PER_GPU = 950
+"""Measured: `ai_factory(grid_mw=1000)` peaks at 665 MB RSS with its 429,984 GPU nodes and 260 MB without
+(`gpu_nodes=False`): ~940 bytes per GPU node (tracemalloc: ~925)."""
+BYTES_PER_NODE = 14_500
+"""Measured: the lean 1 GW site (8,516 nodes, 304,131 edges: every rack is tied to each cooling unit of its hall)
+peaks 124 MB above the interpreter with the catalog loaded (136 MB), ~14.6 kB per node; 300 MW: ~13.2 kB."""
+SECONDS_PER_GPU = 3e-6
+"""Measured: the 1 GW site builds in 2.3 s with GPU nodes and 1.1 s without, ~2.8 microseconds per GPU node."""
+SECONDS_PER_NODE = 6e-5
+"""Measured: the lean 1 GW site, less a 1 MW one (the fixed probe and weather work), ~65 microseconds per node."""
 ENV = "TWIN_MAX_NODES"
 DEFAULT_MAX_STEPS = 2_000_000
 """Time steps one simulation may take (about 4 years at 1-minute steps, 228 years at hourly ones)."""
@@ -95,17 +102,26 @@ def bounded(*, max_nodes: int | None = None, max_steps: int | None = None) -> It
         configure(**previous)
 
 
-def check_nodes(total: int | float, *, what: str) -> None:
-    """Refuse, before building, a facility that would reach `total` nodes beyond the bound."""
+def check_nodes(total: int | float, *, what: str, gpus: int | float = 0) -> None:
+    """Refuse, before building, a facility that would reach `total` nodes beyond the bound; `gpus` of them
+    are GPU nodes (0 for a lean build, `gpu_nodes=False`), which the fix then offers to leave out."""
     bound = max_nodes()
     if total <= bound:
         return
+    lean = (f"; or build it without GPU nodes (gpu_nodes=False, `gpu_nodes: false` in a blueprint): "
+            f"{_count(gpus)} of the nodes are GPUs, which only per-GPU detail reads") if gpus > total / 2 else ""
     raise SizeLimitError(
-        f"{what} would make the facility {_count(total)} nodes (~{_bytes(total * BYTES_PER_NODE)}, "
-        f"~{_seconds(total * SECONDS_PER_NODE)} to build), beyond the bound of {bound:,} nodes",
+        f"{what} would make the facility {_count(total)} nodes (~{_bytes(estimate_bytes(total, gpus))}, "
+        f"~{_seconds((total - gpus) * SECONDS_PER_NODE + gpus * SECONDS_PER_GPU)} to build), "
+        f"beyond the bound of {bound:,} nodes",
         f"check the counts, or raise the bound (${ENV}=..., or twin.limits.configure(max_nodes=...)) "
-        "if the machine has the memory",
+        f"if the machine has the memory{lean}",
     )
+
+
+def estimate_bytes(total: int | float, gpus: int | float = 0) -> float:
+    """Memory a facility graph of `total` nodes takes while building, `gpus` of them GPU nodes."""
+    return (total - gpus) * BYTES_PER_NODE + gpus * BYTES_PER_GPU
 
 
 def check_steps(total: int | float, *, what: str) -> None:
@@ -149,4 +165,4 @@ def _seconds(s: float) -> str:
 
 
 __all__ = ["DEFAULT_MAX_NODES", "DEFAULT_MAX_STEPS", "SizeLimitError", "bounded", "check_nodes", "check_steps", "configure",
-           "max_nodes", "max_steps"]
+           "estimate_bytes", "max_nodes", "max_steps"]

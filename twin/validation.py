@@ -122,7 +122,8 @@ def check_kinds(ctx: Context) -> list[Problem]:
 
 
 def check_structure(ctx: Context) -> list[Problem]:
-    """Each hall, row and rack sits in its parent; each rack holds exactly its system's GPUs."""
+    """Each hall, row and rack sits in its parent; each rack holds exactly its system's GPUs (none when the
+    facility is lean, `gpu_nodes=False`)."""
     out = []
     for kind in ("hall", "row"):
         table = ctx.facility.table(kind)
@@ -134,10 +135,13 @@ def check_structure(ctx: Context) -> list[Problem]:
         out.append(_p(node, "contains", "rack is not inside a row", "add racks with add_racks(row, ...)"))
     have = pd.Series(list(parent_map(ctx.facility, "rack").values()), dtype=object).value_counts()
     have = have.reindex(racks.index, fill_value=0).to_numpy()
-    want = racks["gpus"].to_numpy()
+    lean = not ctx.facility.gpu_nodes
+    want = np.zeros(len(racks), dtype=np.int64) if lean else racks["gpus"].to_numpy()
     for node, h, w in zip(racks.index[have != want], have[have != want], want[have != want]):
-        out.append(_p(node, "gpu-count", f"holds {h} GPU nodes but its system and node count give {w}",
-                      "re-populate the rack with Facility.populate()"))
+        given = "the facility is built without GPU nodes (gpu_nodes=False)" if lean else \
+            f"its system and node count give {w}"
+        out.append(_p(node, "gpu-count", f"holds {h} GPU nodes but {given}",
+                      "re-populate the rack with Facility.populate() (Facility.set_gpu_nodes switches the whole facility)"))
     return out
 
 
