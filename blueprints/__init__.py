@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from twin.facility import Facility
 
 DEFAULT = "ai-factory-hall"
+BUILDER_TOP_KEYS = ("format", "name", "description", "gpu_nodes", "builder", "site")
+"""Top-level keys of a parametric blueprint (one with a `builder:` section)."""
 
 
 def names() -> list[str]:
@@ -59,6 +61,7 @@ def load(
     *,
     validate: bool = True,
     catalog: Catalog | str | Path | None = None,
+    gpu_nodes: bool | None = None,
     **site: Any,
 ) -> Facility:
     """Load a packaged blueprint by name, or a blueprint/JSON file by path; validated unless told not to.
@@ -67,6 +70,8 @@ def load(
     blueprint (a file with a `builder:` section) passes them to its builder instead where the builder
     takes them (`climate`, `grid_mw`, `system`, ...). catalog: a Catalog, or the path of a catalog overlay file
     (for example the calibrated values `twin calibrate` writes) applied over the packaged catalog.
+    gpu_nodes: build with (True) or without (False: a lean graph, `Facility.gpu_nodes`) one node per GPU, over
+    the file's own `gpu_nodes:` (default true).
     """
     from twin import blueprint
     from twin.graph import bulk
@@ -81,14 +86,18 @@ def load(
     data = doc = None
     if file.suffix.lower() in (".yaml", ".yml"):
         data, doc = parse_yaml(read_text(file), str(file))
+    if gpu_nodes is not None and not isinstance(gpu_nodes, bool):
+        raise BlueprintError(f"{file}: gpu_nodes={gpu_nodes!r} is not true or false; pass gpu_nodes=True or False")
     if isinstance(data, dict) and "builder" in data:
-        facility = _from_builder(data, doc, site)
+        facility = _from_builder(data, doc, site, gpu_nodes)
     else:
         if doc is not None:
             with bulk():
-                facility = blueprint.read(data, doc, base_dir=file.parent, catalog=catalog)
+                facility = blueprint.read(data, doc, base_dir=file.parent, catalog=catalog, gpu_nodes=gpu_nodes)
         else:
             facility = load_file(file, catalog=catalog)
+            if gpu_nodes is not None and gpu_nodes != facility.gpu_nodes:
+                facility.set_gpu_nodes(gpu_nodes)
         facility.graph.graph.update(site)
     if catalog is not None:
         facility._catalog = catalog
@@ -110,22 +119,28 @@ def _sizing(doc: Any, value: Any) -> Any:
     return Sizing(**{k: (int if k in whole else float)(doc.number(m, k, path, positive=True, integer=k in whole)) for k in m})
 
 
-def _from_builder(data: dict, doc: Any, overrides: dict[str, Any]) -> Facility:
-    """A facility from a parametric blueprint: `builder: {name: ai_factory, grid_mw: 100, ...}` plus `site:`."""
+def _from_builder(data: dict, doc: Any, overrides: dict[str, Any], gpu_nodes: bool | None) -> Facility:
+    """A facility from a parametric blueprint: `builder: {name: ai_factory, grid_mw: 100, ...}` plus `site:`; a
+    top-level `gpu_nodes:` (or `gpu_nodes=`) goes to the builder."""
     import inspect
 
     from blueprints import parametric
     from twin import blueprint
 
-    top = doc.mapping(data, (), ("format", "name", "description", "builder", "site"))
+    top = doc.mapping(data, (), BUILDER_TOP_KEYS)
     spec = dict(doc.mapping(top["builder"], ("builder",)))
+    own = doc.flag(top, "gpu_nodes", ())
+    if own is not None and "gpu_nodes" in spec:
+        raise doc.error(("builder", "gpu_nodes"), "is given twice (also at the top level)", "keep the top-level one")
+    if gpu_nodes is not None or own is not None:
+        spec["gpu_nodes"] = own if gpu_nodes is None else gpu_nodes
     name = doc.text(spec, "name", ("builder",), required=True)
     builder = parametric.BUILDERS.get(name)
     if builder is None:
         raise doc.error(("builder", "name"), f"unknown builder {name!r}", did_you_mean(name, parametric.BUILDERS))
     params = {k: v for k, v in spec.items() if k != "name"}
     accepted = inspect.signature(builder).parameters
-    extra_site = dict(doc.mapping(top.get("site") or {}, ("site",)))
+    extra_site = dict(blueprint.site_section(top, doc))
     for key, value in overrides.items():
         (params if key in accepted else extra_site)[key] = value
     for key, value in params.items():

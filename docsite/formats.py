@@ -21,6 +21,9 @@ BLUEPRINT = {
         "format": "`twin-blueprint/1` (optional)",
         "name": "facility name (default `facility`)",
         "description": "free text, shown by `twin blueprints`",
+        "gpu_nodes": "`false` builds a lean graph: racks keep their system and node count (the rack table's `gpus`) "
+                     "but get no node per GPU, which only per-GPU detail reads (default `true`; "
+                     "`blueprints.load(..., gpu_nodes=False)` overrides the file)",
         "site": "site attributes (a mapping; see below)",
         "catalog": "your own catalog files, paths relative to the blueprint (`twin/data` format)",
         "equipment": "the power chain and cooling plant, one entry per device",
@@ -181,6 +184,7 @@ def _readme_example() -> str:
 
 def blueprint_reference(warn: Callable[[str], None]) -> str:
     """The blueprint format: every field of every section the loader reads, parametric builders, site attributes."""
+    import blueprints
     from blueprints import parametric
     from twin import blueprint
     from twin.graph import DEVICE_KINDS
@@ -206,7 +210,8 @@ def blueprint_reference(warn: Callable[[str], None]) -> str:
         out += [f"## {node.capitalize()} attributes the models read", "",
                 _table(_described(meanings, meanings, node, warn), ("attribute", "meaning")), ""]
     out += ["## Parametric builders", "",
-            "A file with a `builder:` section (top-level keys `format`, `name`, `description`, `builder`, `site`) "
+            "A file with a `builder:` section (top-level keys "
+            + ", ".join(f"`{k}`" for k in blueprints.BUILDER_TOP_KEYS) + ") "
             "builds the site from a few numbers; `blueprints.load(name, **overrides)` passes keyword arguments the "
             "builder takes to it and the rest to the site.", ""]
     for name, builder in parametric.BUILDERS.items():

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from twin import limits
 from twin.errors import TwinError, did_you_mean
-from twin.facility import RACK_DEFAULTS, SITE, Facility
+from twin.facility import GPU_NODES, RACK_DEFAULTS, SITE, Facility
 from twin.fields import Doc, format_path
 from twin.graph import DEVICE_KINDS
 
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from twin.catalog import Catalog
 
 FORMAT = "twin-blueprint/1"
-TOP_KEYS = ("format", "name", "description", "site", "catalog", "equipment", "halls")
+TOP_KEYS = ("format", "name", "description", "gpu_nodes", "site", "catalog", "equipment", "halls")
 SITE_RESERVED = ("name", "description", "format")
 SITE_MAPPINGS = ("market", "finance")
 """Site fields that are mappings (read and checked by `twin.economics`; see blueprints/README.md)."""
@@ -34,13 +34,18 @@ RACK_SPEC_KEYS = ("system", "nodes", "power_cap_w", "width_m", "depth_m", "heigh
 RACK_EDGE_KEYS = ("fed_by", "cooled_by")
 
 
-def read(data: Any, doc: Doc, *, base_dir: Path | None = None, catalog: Catalog | None = None) -> Facility:
-    """Build a facility from a parsed blueprint; every format mistake raises BlueprintError naming the field."""
+def read(data: Any, doc: Doc, *, base_dir: Path | None = None, catalog: Catalog | None = None,
+         gpu_nodes: bool | None = None) -> Facility:
+    """Build a facility from a parsed blueprint; every format mistake raises BlueprintError naming the field.
+
+    gpu_nodes: build racks with (True) or without (False, a lean graph) GPU nodes, over the file's `gpu_nodes:`."""
     top = doc.mapping(data, (), TOP_KEYS)
     fmt = doc.text(top, "format", ())
     if fmt is not None and fmt != FORMAT:
         raise doc.error(("format",), f"unknown format {fmt!r}", f"use `format: {FORMAT}` or leave it out")
-    site = doc.mapping(top.get("site") or {}, ("site",))
+    own = doc.flag(top, GPU_NODES, (), default=True)
+    gpu_nodes = own if gpu_nodes is None else gpu_nodes
+    site = site_section(top, doc)
     attrs = doc.attributes(site, ("site",), skip=SITE_RESERVED + SITE_MAPPINGS, mappings=SITE_NESTED)
     attrs.update(_economics(site, doc))
     doc.number(site, "grid_limit_mw", ("site",), positive=True)
@@ -52,7 +57,7 @@ def read(data: Any, doc: Doc, *, base_dir: Path | None = None, catalog: Catalog 
             attrs["climate"] = str((base_dir / climate).resolve())
     catalog = _catalog(top, doc, base_dir, catalog)
     name = doc.text(top, "name", (), default="facility")
-    facility = Facility(name, catalog=catalog, **{"grid_limit_mw": None, "climate": None, **attrs})
+    facility = Facility(name, catalog=catalog, gpu_nodes=gpu_nodes, **{"grid_limit_mw": None, "climate": None, **attrs})
     if top.get("description") is not None:
         facility.graph.graph["description"] = doc.text(top, "description", ())
 
@@ -67,6 +72,15 @@ def read(data: Any, doc: Doc, *, base_dir: Path | None = None, catalog: Catalog 
     _connect(facility, doc, power_edges, "power")
     _connect(facility, doc, heat_edges, "heat")
     return facility
+
+
+def site_section(top: dict, doc: Doc) -> dict:
+    """The `site:` mapping; `gpu_nodes` there is refused (it is the file's build mode, a top-level key)."""
+    site = doc.mapping(top.get("site") or {}, ("site",))
+    if GPU_NODES in site:
+        raise doc.error(("site", GPU_NODES), "is not a site attribute but how the file is built",
+                        f"move `{GPU_NODES}: {str(site[GPU_NODES]).lower()}` to the top level of the blueprint")
+    return site
 
 
 def _unique_ids(top: dict, doc: Doc) -> None:
@@ -268,13 +282,14 @@ def _check_template_size(facility: Facility, doc: Doc, path: tuple, count: int, 
                          nodes: int | None, busways: int, rack_units: int) -> None:
     """Refuse a row template whose counts would build more nodes than `twin.limits` allows, before building any."""
     gpus = 0
-    if system is not None:
+    if system is not None and facility.gpu_nodes:
         spec = _add(doc, path + ("rack", "system"), lambda: facility.catalog.system(system))
         gpus = spec.gpus_per_rack(spec.nodes_per_rack[0] if nodes is None else nodes)
     per_rack = 1 + gpus + rack_units
     total = len(facility.graph) + count * (1 + busways + per_row * per_rack)
     try:
-        limits.check_nodes(total, what=f"{count:,} rows of {per_row:,} racks ({per_rack:,} graph nodes each)")
+        limits.check_nodes(total, gpus=count * per_row * gpus,
+                           what=f"{count:,} rows of {per_row:,} racks ({per_rack:,} graph nodes each)")
     except limits.SizeLimitError as exc:
         raise doc.error(path, exc.problem, exc.fix) from None
 
@@ -301,10 +316,12 @@ def _add(doc: Doc, path: tuple, build):
 def write(facility: Facility) -> dict[str, Any]:
     """The explicit blueprint of a facility (every row and rack listed); `read` gives back the same graph."""
     g = facility.graph
-    site = {k: v for k, v in g.graph.items() if k not in SITE_RESERVED}
+    site = {k: v for k, v in g.graph.items() if k not in SITE_RESERVED and k != GPU_NODES}
     out: dict[str, Any] = {"format": FORMAT, "name": facility.name}
     if g.graph.get("description") is not None:
         out["description"] = g.graph["description"]
+    if not facility.gpu_nodes:
+        out[GPU_NODES] = False
     out["site"] = {k: v for k, v in site.items() if k != "description"}
     kinds = dict(g.nodes(data="kind"))
 

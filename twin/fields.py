@@ -114,6 +114,13 @@ class Doc:
             raise self.error(path + (key,), f"must be at least {minimum}, got {value!r}", f"write a number >= {minimum}")
         return int(value) if integer else value
 
+    def flag(self, m: dict, key: str, path: tuple, *, default: bool | None = None) -> bool | None:
+        value = self._value(m, key, path, False, default)
+        if value is not None and not isinstance(value, bool):
+            raise self.error(path + (key,), f"expected true or false, got {type_name(value)} {value!r}",
+                             f"write `{key}: true` or `{key}: false`")
+        return value
+
     def names(self, m: dict, key: str, path: tuple) -> list[str]:
         value = m.get(key, [])
         if isinstance(value, str):

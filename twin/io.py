@@ -101,14 +101,15 @@ def to_node_link(facility: Facility) -> dict[str, Any]:
 def from_node_link(data: Any, origin: str = "<node-link>", *, catalog: Catalog | None = None) -> Facility:
     """Rebuild a facility from node-link data, checking its shape."""
     from twin.blueprint import SITE_NESTED
-    from twin.facility import Facility
+    from twin.facility import GPU_NODES, Facility
     from twin.graph import FacilityGraph
 
     doc = Doc(origin, data=data)
     top = doc.mapping(data, ())
     graph = FacilityGraph()
-    graph.graph.update(doc.attributes(doc.mapping(top.get("graph") or {}, ("graph",)), ("graph",), skip=(),
-                                      mappings=SITE_NESTED))
+    attrs = doc.mapping(top.get("graph") or {}, ("graph",))
+    doc.flag(attrs, GPU_NODES, ("graph",))
+    graph.graph.update(doc.attributes(attrs, ("graph",), skip=(), mappings=SITE_NESTED))
     nodes = doc.sequence(top.get("nodes"), ("nodes",))
     first: dict[str, int] = {}
     for i, raw in enumerate(nodes):
