@@ -285,7 +285,7 @@ class Facility:
         from twin import tables
 
         if kind == "gpu":
-            self._require_gpu_nodes("a table of GPU nodes")
+            self._require_gpu_nodes("table('gpu')")
         cached = self._tables.get(kind)
         if cached is not None and cached[0] == self.graph.version:
             return cached[1]
@@ -296,7 +296,7 @@ class Facility:
     def nodes_of(self, kind: str) -> list[str]:
         """Ids of all nodes of one kind, in insertion order."""
         if kind == "gpu":
-            self._require_gpu_nodes("the GPU node ids")
+            self._require_gpu_nodes("nodes_of('gpu')")
         return [n for n, _ in self.graph.by_kind().get(kind, [])]
 
     @property
@@ -356,9 +356,10 @@ class Facility:
     def _require_gpu_nodes(self, what: str) -> None:
         """Refuse per-GPU requests on a lean facility instead of answering them with nothing."""
         if not self.gpu_nodes:
-            raise GraphError(f"facility {self.name!r} is built without GPU nodes (gpu_nodes=False), so it has no "
-                             f"{what}; GPU counts per rack are in table('rack')['gpus'], or build it with "
-                             "gpu_nodes=True (`gpu_nodes: true` in a blueprint, or facility.set_gpu_nodes(True))")
+            raise GraphError(f"facility {self.name!r} is built without GPU nodes (gpu_nodes=False), so {what} needs "
+                             "GPU-level detail it does not have; GPU counts per rack are in table('rack')['gpus'], or "
+                             "build it with gpu_nodes=True (`gpu_nodes: true` in a blueprint) or call "
+                             "facility.set_gpu_nodes(True)")
 
     def _children(self, node: str, kind: str) -> Iterable[str]:
         nodes = self.graph.nodes
