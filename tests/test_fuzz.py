@@ -33,7 +33,7 @@ HANG_S = 30
 FUZZ_MAX_NODES = 20_000
 """A fuzzed count may grow the hall a few times, never to gigabytes (`twin.limits`)."""
 EXAMPLES = {"value": 90, "delete": 50, "negative": 20, "links": 40, "garbage": 70, "key": 60, "non_finite": 60,
-            "duplicate": 50, "scaled": 20, "cli": 150}
+            "duplicate": 50, "scaled": 20, "optimized": 12, "cli": 150}
 
 
 def fuzz(name: str):
@@ -200,6 +200,34 @@ def test_facilities_that_load_simulate_without_nan_or_inf(tmp_path, path, factor
     facility = load(tmp_path, data)
     if facility is not None:
         simulates_finite(facility)
+
+
+def optimizes_finite(facility) -> None:
+    """A facility that loaded must optimize (verified on its design year) to a plan with finite KPIs, or refuse
+    with one of our errors that says why (an infeasible MW limit, say), never a foreign exception."""
+    import solvers
+
+    try:
+        plan = solvers.optimize(facility, time_limit=10)
+    except TwinError as exc:
+        assert str(exc).strip(), type(exc).__name__
+        return
+    k = plan.kpis
+    for name in ("it_mw", "facility_mw", "pue", "tokens_per_s", "revenue_usd_per_year", "profit_usd_per_year"):
+        assert math.isfinite(k[name]), f"{name} = {k[name]}"
+    assert not [n for n, v in k.items() if isinstance(v, float) and math.isnan(v)], "NaN KPIs"
+    assert k["grid_hours_over_limit"] <= k["design_exceedance_hours"], (k["grid_hours_over_limit"], k["design_exceedance_hours"])
+
+
+@fuzz("optimized")
+@given(path=st.sampled_from([p for p in NUMBER_PATHS if p[-1] in ("rating_kw", "grid_limit_mw")]),
+       factor=st.floats(0.3, 3.0))
+def test_facilities_that_load_optimize_within_their_limit_or_say_why(tmp_path, path, factor):
+    data = copy.deepcopy(BASE)
+    at(data, path[:-1])[path[-1]] = at(data, path) * factor
+    facility = load(tmp_path, data)
+    if facility is not None:
+        optimizes_finite(facility)
 
 
 # ---------------------------------------------------------------------------------------------- command line
