@@ -279,19 +279,20 @@ def test_patterns_fill_node_ids_from_point_names(tmp_path, small):
     assert ds.rack_power_kw.values.ravel().tolist() == pytest.approx([10.0, 20.0, 30.0, 40.0])
 
 
-def test_quantiles_by_group_equal_pandas():
-    from twin.telemetry.cleaning import quantiles_by_group
+def test_column_quantiles_equal_pandas():
+    from twin.telemetry.tables import column_quantiles
 
     rng = np.random.default_rng(4)
     sizes = np.array([1, 7, 3, 40, 2])
     x = rng.normal(size=sizes.sum())
     x[rng.random(x.size) < 0.2] = np.nan
     x[:1] = np.nan                                         # a group with nothing: NaN
-    starts = np.r_[0, np.cumsum(sizes)[:-1]]
     group = np.repeat(np.arange(sizes.size), sizes)
+    table = np.full((sizes.max(), sizes.size), np.nan)     # group j's values down column j, NaN padding below
+    table[np.arange(x.size) - np.repeat(np.r_[0, np.cumsum(sizes)[:-1]], sizes), group] = x
     want = np.stack([pd.Series(x).groupby(group).quantile(q).reindex(range(sizes.size)).to_numpy()
                      for q in (0.5, 0.75, 1.0)], 1)
-    assert np.allclose(quantiles_by_group(x, starts, (0.5, 0.75, 1.0)), want, equal_nan=True)
+    assert np.allclose(column_quantiles(table, (0.5, 0.75, 1.0)), want, equal_nan=True)
 
 
 def test_gpu_exports_in_local_time_across_the_spring_change_with_repeated_rows(tmp_path):

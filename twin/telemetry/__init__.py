@@ -66,7 +66,7 @@ def read(
     in steps, filled by interpolation. outlier_z: Hampel threshold (None: keep outliers). clock_skew: align
     sources sampling on a shared schedule whose clocks run ahead or behind.
     """
-    from twin.telemetry import cleaning, dataset, formats, mapping as mapping_mod, timebase
+    from twin.telemetry import cleaning, dataset, formats, mapping as mapping_mod, tables, timebase
 
     files = _expand(paths)
     m = mapping_mod.load(mapping)
@@ -75,6 +75,7 @@ def read(
     series: dict[tuple[str, str], int] = {}
     src_rows: list[dict] = []
     parts: list[tuple[np.ndarray, ...]] = []
+    wide: list[list] = []          # per wide export: sources, row times, (row x source) values, row lines, clock
     clocks: dict[tuple[str, str], int] = {}
     hashes = {}
     formats_seen = set()
@@ -88,19 +89,25 @@ def read(
         missing = int(np.isnan(rd.value).sum()) - rd.flagged
         report.add("missing", rd.file, missing, None, f"{missing} empty or N/A readings")
         res = mapping_mod.resolve(rd, m, facility)
+        mapped = res.variable != ""
+        if rd.wide and np.unique(res.offset_s[mapped]).size > 1:
+            rd = rd.long()                 # columns with clocks of their own
+        per_row = rd.value.shape[1] if rd.wide else 1
+        code = rd.row_codes()
         if res.unmapped:
-            gone = np.isin(rd.code, np.flatnonzero(res.variable == ""))
+            gone = int((~mapped).sum()) * rd.time.size if rd.wide else int(np.isin(rd.code, np.flatnonzero(~mapped)).sum())
             shown = ", ".join(res.unmapped[:5]) + (f" and {len(res.unmapped) - 5} more" if len(res.unmapped) > 5 else "")
-            report.add("unmapped", rd.file, int(gone.sum()), None,
+            report.add("unmapped", rd.file, gone, None,
                        f"{len(res.unmapped)} series not in the mapping ({shown}); not read")
-        times = timebase.to_standard(rd.time, rd.aware, tz, rd.code, rd.line, rd.file, report)
+        times = timebase.to_standard(rd.time, rd.aware, tz, code, rd.line, rd.file, report, per_row)
         names = [str(p) if p else f"{h}/gpu{g}" for p, h, g in zip(rd.sources["point"], rd.sources["host"], rd.sources["gpu"])]
-        timebase.clock_steps(times, rd.code, rd.line, rd.file, names, report)
+        timebase.clock_steps(times, code, rd.line, rd.file, names, report, per_row=per_row)
         if np.any(res.offset_s):
-            report.add("clock_offset", rd.file, int(np.count_nonzero(res.offset_s[rd.code])), None,
-                       "declared clock offsets (clock_offsets_s) removed")
-        times = timebase.apply_offsets(times, rd.code, res.offset_s)
-        local = np.full(len(rd.sources), -1, dtype=np.int64)
+            shifted = np.count_nonzero(res.offset_s) * rd.time.size if rd.wide else np.count_nonzero(res.offset_s[code])
+            report.add("clock_offset", rd.file, int(shifted), None, "declared clock offsets (clock_offsets_s) removed")
+        offsets = res.offset_s[mapped][:1] if rd.wide else res.offset_s
+        times = timebase.apply_offsets(times, code, offsets if offsets.size else np.zeros(1))
+        local = np.full(len(rd.sources), -1, dtype=np.int32)
         for i, row in enumerate(rd.sources.itertuples(index=False)):
             if not res.variable[i]:
                 continue
@@ -109,21 +116,42 @@ def read(
             local[i] = len(src_rows)
             src_rows.append({"series": series.setdefault(key, len(series)), "label": names[i], "file": rd.file,
                              "clock": clocks.setdefault(clock, len(clocks))})
+        if rd.wide:
+            cols = np.flatnonzero(mapped)
+            if cols.size:
+                value = rd.value[:, cols] * res.a[cols] + res.b[cols]
+                wide.append([local[cols], times.view(np.int64), value, rd.line, clocks[(rd.file, "")]])
+            continue
         keep = local[rd.code] >= 0
         code = rd.code[keep]
-        parts.append((local[code], times[keep], rd.value[keep] * res.a[code] + res.b[code], rd.line[keep]))
+        parts.append((local[code], times[keep], rd.value[keep] * res.a[code] + res.b[code],
+                      rd.line[keep].astype(np.int32)))
     if not src_rows:
         raise TelemetryError(str(files[0]), None, None, "no series of these files is mapped to a variable",
                              "map points in the mapping file (points/patterns) and GPU hosts (hosts)")
     sources = pd.DataFrame(src_rows)
-    source, time, value, line = (np.concatenate([p[k] for p in parts]) for k in range(4))
+    empty = (np.int32, "datetime64[ns]", float, np.int32)
+    source, time, value, line = (np.concatenate([p[k] for p in parts]) if parts else np.empty(0, dtype=empty[k])
+                                 for k in range(4))
     parts.clear()
+    time = time.astype("datetime64[ns]", copy=False).view(np.int64)
     if clock_skew:
         labels = [f"{f} {h}".strip() for (f, h) in clocks]
-        time = timebase.align_skew(time, sources["clock"].to_numpy()[source], labels, report)
+        clock_of = sources["clock"].to_numpy()[source]
+        shift = _skew(clock_of, time, wide, labels, report)
+        if shift is not None:
+            time = time - shift[clock_of]
+            del clock_of
+            for w in wide:
+                w[1] = w[1] - shift[w[4]]
     table = pd.DataFrame([{"variable": v, "node": n} for (v, n) in series])
-    samples = cleaning.clean(cleaning.Samples(source, time, value, line, sources, table), report, outlier_z=outlier_z)
-    if not samples.value.size:
+    blocks = tables.from_long(source, time, value, line)
+    del source, time, value, line
+    blocks += [tables.from_columns(src, t, v, ln) for src, t, v, ln, _ in wide]
+    wide.clear()
+    samples = cleaning.clean(cleaning.Samples(blocks, sources, table), report, outlier_z=outlier_z)
+    del blocks
+    if not samples.size:
         raise TelemetryError(str(files[0]), None, None, "every mapped reading is missing or was removed",
                              "check the values (see the report) and the mapping")
     step = freq or cleaning.infer_freq(samples)
@@ -142,6 +170,22 @@ def read(
         REPORT_ATTR: report.to_json(),
     }
     return dataset.assemble(grid, facility, attrs)
+
+
+def _skew(clock: np.ndarray, time: np.ndarray, wide: list[list], labels: list[str], report: Report) -> np.ndarray | None:
+    """Per clock the shift aligning it to the common sampling phase (None: none), from the distinct sample
+    times of each clock: long-form samples' and each wide export's rows."""
+    from twin.telemetry import timebase
+
+    pairs = [timebase.distinct_times(clock, time)] if time.size else []
+    pairs += [(np.full(u.size, w[4]), u) for w in wide for u in [np.unique(w[1])]]
+    if not pairs:
+        return None
+    cs, ts = (np.concatenate([p[k] for p in pairs]) for k in range(2))
+    if len(pairs) > 1:
+        order = np.lexsort((ts, cs))
+        cs, ts = cs[order], ts[order]
+    return timebase.skew_shifts(cs, ts, labels, report)
 
 
 def _gpu_coverage(series: pd.DataFrame, facility: Facility, report: Report) -> None:

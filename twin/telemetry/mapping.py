@@ -222,7 +222,7 @@ def resolve(readings: Readings, mapping: Mapping, facility: Facility | None = No
     a, b = np.ones(n), np.zeros(n)
     offset = np.zeros(n)
     unmapped: list[str] = []
-    first_line = _first_lines(readings)
+    first_line = readings.first_lines()
     known = _known_nodes(facility)
     file_offset = mapping.clock_offsets_s.get(Path(readings.file).name, mapping.clock_offsets_s.get(Path(readings.file).stem))
     from twin.telemetry.variables import GPU_FIELDS
@@ -274,16 +274,6 @@ def resolve(readings: Readings, mapping: Mapping, facility: Facility | None = No
         own = mapping.clock_offsets_s.get(row.host) if row.host else mapping.clock_offsets_s.get(row.point)
         offset[i] = own if own is not None else (file_offset or 0.0)
     return Resolved(variable, node, a, b, offset, unmapped)
-
-
-def _first_lines(readings: Readings) -> np.ndarray:
-    out = np.zeros(len(readings.sources), dtype=np.int64)
-    if len(readings):
-        order = np.argsort(readings.code, kind="stable")
-        codes = readings.code[order]
-        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-        out[codes[starts]] = readings.line[order][starts]
-    return out
 
 
 def _known_nodes(facility: Facility | None) -> dict[str, set[str]]:

@@ -1,8 +1,9 @@
 """Readings as every reader returns them, and the number and timestamp parsing all readers share.
 
-A `Readings` holds one file's samples in long form: a table of sources (one row per measured series:
-its point name or GPU identity, its unit) and, per sample, the source code, timestamp, value and file line,
-so any later problem can still name the line it came from.
+A `Readings` holds one file's samples: a table of sources (one row per measured series: its point name or
+GPU identity, its unit) and, per sample, the source code, timestamp, value and file line, so any later problem
+can still name the line it came from. A wide export (one column per series, one clock) keeps its values as a
+(row x source) array beside the rows' times and lines instead (`wide`), a long form only on request (`long`).
 """
 
 from __future__ import annotations
@@ -48,13 +49,14 @@ class Readings:
     """One file's samples. `sources`: one row per series (columns point, host, gpu, uuid, field, unit, labels).
 
     `aware`: timestamps are UTC instants (they carried a zone or were epoch numbers); otherwise they are the
-    wall-clock time of the source, to be placed in a time zone later.
+    wall-clock time of the source, to be placed in a time zone later. Wide: `value` is (row x source), `time`
+    and `line` are per row and `code` is None.
     """
 
     file: str
     format: str
     sources: pd.DataFrame
-    code: np.ndarray
+    code: np.ndarray | None
     time: np.ndarray
     value: np.ndarray
     line: np.ndarray
@@ -63,7 +65,36 @@ class Readings:
     flagged: int = 0      # samples the source itself marked bad (status tags), already set to NaN
 
     def __len__(self) -> int:
-        return int(self.code.size)
+        return int(self.value.size)
+
+    @property
+    def wide(self) -> bool:
+        return self.value.ndim == 2
+
+    def long(self) -> Readings:
+        """The same samples in long form, source by source (a wide export's columns one after another)."""
+        if not self.wide:
+            return self
+        n, k = self.value.shape
+        code = np.repeat(np.arange(k, dtype=np.int32), n)
+        return Readings(self.file, self.format, self.sources, code, np.tile(self.time, k), self.value.T.ravel(),
+                        np.tile(self.line, k), self.aware, self.notes, self.flagged)
+
+    def row_codes(self) -> np.ndarray:
+        """Per time the source code (long form), or one clock code 0 per row (wide: every column shares it)."""
+        return np.zeros(self.time.size, dtype=np.int32) if self.wide else self.code
+
+    def first_lines(self) -> np.ndarray:
+        """Per source the file line of its first sample."""
+        out = np.zeros(len(self.sources), dtype=np.int64)
+        if self.wide:
+            out[:] = self.line[0] if self.line.size else 0
+        elif len(self):
+            order = np.argsort(self.code, kind="stable")
+            codes = self.code[order]
+            starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+            out[codes[starts]] = self.line[order][starts]
+        return out
 
 
 def text_of(cells: pd.Series) -> pd.Series:

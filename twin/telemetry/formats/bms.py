@@ -89,28 +89,24 @@ def _long(path, frame, lines, decimal_comma, dayfirst) -> Readings:
 def _wide(path, frame, lines, decimal_comma, dayfirst) -> Readings:
     stamps, aware = _stamps(path, frame, lines, dayfirst)
     skip = {column(frame, TIME), column(frame, DATE)}
-    rows, codes, tt, vv, ll = [], [], [], [], []
-    flagged = 0
-    for c in frame.columns:
-        if c in skip:
-            continue
-        m = _UNIT_SUFFIX.match(c)
-        point, unit = (m.group(1).strip(), m.group(2).strip()) if m else (c.strip(), "")
-        values, found, bad = numbers(frame[c], path, lines, c, decimal_comma=decimal_comma)
-        flagged += bad
-        if not unit:
-            cell_units = pd.unique(pd.Series(found)[pd.Series(found) != ""])
-            unit = str(cell_units[0]) if len(cell_units) == 1 else ""
-        rows.append({"point": point, "unit": unit})
-        codes.append(np.full(values.size, len(rows) - 1, dtype=np.int64))
-        tt.append(stamps)
-        vv.append(values)
-        ll.append(lines)
-    if not rows:
+    cols = [c for c in frame.columns if c not in skip]
+    if not cols:
         raise TelemetryError(path, int(lines[0]) - 1 if len(lines) else 1, None, "no point columns after the timestamp",
                              "export one column per point")
-    return Readings(path, "bms-wide", sources_frame(rows), np.concatenate(codes), np.concatenate(tt),
-                    np.concatenate(vv), np.concatenate(ll).astype(np.int64), aware, [], flagged)
+    rows = []
+    table = np.empty((len(frame), len(cols)))
+    flagged = 0
+    for j, c in enumerate(cols):
+        m = _UNIT_SUFFIX.match(c)
+        point, unit = (m.group(1).strip(), m.group(2).strip()) if m else (c.strip(), "")
+        table[:, j], found, bad = numbers(frame[c], path, lines, c, decimal_comma=decimal_comma)
+        flagged += bad
+        if not unit:
+            cell_units = pd.unique(found[found != ""])
+            unit = str(cell_units[0]) if len(cell_units) == 1 else ""
+        rows.append({"point": point, "unit": unit})
+    return Readings(path, "bms-wide", sources_frame(rows), None, stamps, table, lines.astype(np.int32), aware, [],
+                    flagged)
 
 
 __all__ = ["read", "is_header", "is_long_header", "is_wide_header"]

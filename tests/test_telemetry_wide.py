@@ -1,0 +1,105 @@
+"""Wide building-management exports (one column per point, one clock) are gridded as (time x point) tables:
+the same Dataset and findings as the same readings written as a point list, and a case worked by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from twin import telemetry
+from twin.telemetry import TelemetryError
+from twin.telemetry.formats import read_file
+
+DATA = Path(__file__).parent / "data" / "telemetry"
+MAPPING = {"points": {"MAIN.KW": "grid_power_kw", "OAT": "dry_bulb_c",
+                      "CDU-1A.KW": {"variable": "device_power_kw", "node": "cdu-1"},
+                      "CDU-1B.KW": {"variable": "device_power_kw", "node": "cdu-1"},
+                      "CDU-2.KW": {"variable": "device_power_kw", "node": "cdu-2", "unit": "kW"},
+                      "R1.UTIL": {"variable": "rack_utilization", "node": "r1"}}}
+
+
+def line_of(path: Path, stamp: str, nth: int = 0) -> int:
+    """File line (1-based) of the nth row starting with the timestamp."""
+    hits = [k + 1 for k, text in enumerate(path.read_text(encoding="utf-8").splitlines()) if text.startswith(stamp)]
+    return hits[nth]
+
+
+def findings(ds):
+    """The findings without file names and lines (the two files lay the same readings out differently)."""
+    return telemetry.report(ds).drop(columns=["where", "line"]).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("options", [{}, {"timezone": "America/Phoenix", "freq": "30min", "max_gap": 1},
+                                     {"outlier_z": None, "clock_skew": False}])
+def test_wide_export_equals_the_same_readings_as_a_point_list(options):
+    assert read_file(DATA / "bms_wide.csv").wide and not read_file(DATA / "bms_points.csv").wide
+    wide = telemetry.read(DATA / "bms_wide.csv", MAPPING, **options)
+    long = telemetry.read(DATA / "bms_points.csv", MAPPING, **options)
+    # the two cdu-1 sources are summed in another order on the point-list path: equal to rounding (1e-12)
+    xr.testing.assert_allclose(wide, long, rtol=1e-12, atol=0)
+    for name in wide.data_vars:
+        assert np.array_equal(wide[name].values, long[name].values, equal_nan=True) or name == "device_power_kw"
+    # every finding alike but where it is
+    assert findings(wide).equals(findings(long))
+
+
+def test_wide_findings_name_the_export_lines():
+    path = DATA / "bms_wide.csv"
+    found = telemetry.report(telemetry.read(path, MAPPING)).set_index("kind")
+    assert {"missing", "duplicates", "conflicting_duplicates", "clock_step", "out_of_range", "outliers", "partial",
+            "gaps_filled", "gaps_open"} <= set(found.index)
+    assert found.loc["missing", "count"] == 9                                               # 2 + 6 + 1 empty cells
+    assert found.loc["duplicates", "line"] == line_of(path, "2025-07-01 01:15:00", 1)     # the second copy
+    assert found.loc["conflicting_duplicates", "line"] == line_of(path, "2025-07-01 06:15:00", 1)
+    assert found.loc["outliers", "line"] == line_of(path, "2025-07-01 05:00:00")          # the 50,000 kW spike only
+    assert found.loc["clock_step", "line"] == line_of(path, "2025-07-01 13:45:00")        # written after 14:00
+    assert "back 6 time(s) in 6 source(s)" in found.loc["clock_step", "detail"]                # one per column
+    by_variable = telemetry.report(telemetry.read(path, MAPPING))
+    oat = by_variable[by_variable["detail"].str.contains("dry_bulb_c")].iloc[0]
+    assert oat["line"] == line_of(path, "2025-07-01 03:00:00") and "(e.g. 148.889 from OAT)" in oat["detail"]
+
+
+def test_a_small_wide_export_by_hand(tmp_path):
+    # 15-minute samples on a 15-minute grid: two points of one device (W and kW), the outdoor air in degF
+    text = ("Time,A.KW [W],B.KW (kW),OAT (degF)\n"
+            "2025-07-01 00:00,1000,2.0,50\n"
+            "2025-07-01 00:15,1500,,59\n"          # B missing: the step is A scaled up to both sources
+            "2025-07-01 00:15,1500,,59\n"          # a repeated row: dropped
+            "2025-07-01 00:30,2000,3.0,500\n"      # 260 degC: out of range, removed, then interpolated
+            "2025-07-01 01:00,2500,3.5,77\n")      # 00:45 missing everywhere
+    path = tmp_path / "w.csv"
+    path.write_text(text)
+    mapping = {"points": {"A.KW": {"variable": "device_power_kw", "node": "cdu"},
+                          "B.KW": {"variable": "device_power_kw", "node": "cdu"}, "OAT": "dry_bulb_c"}}
+    ds = telemetry.read(path, mapping, freq="15min", outlier_z=None)
+    kw = ds.device_power_kw.sel(device="cdu").values
+    # 00:00 1 + 2; 00:15 only A (1.5 kW) of two sources: x 2; 00:30 2 + 3; 00:45 between 5 and 6; 01:00 2.5 + 3.5
+    assert kw.tolist() == pytest.approx([3.0, 3.0, 5.0, 5.5, 6.0])
+    assert ds.device_power_kw_quality.sel(device="cdu").values.tolist() == [0, 1, 0, 1, 0]
+    # degF -> degC: 50 -> 10, 59 -> 15, (removed), (gap), 77 -> 25; the 2-step hole interpolated from 15 to 25
+    assert ds.dry_bulb_c.values.tolist() == pytest.approx([10.0, 15.0, 15 + 10 / 3, 15 + 20 / 3, 25.0])
+    found = telemetry.report(ds).set_index("kind")
+    assert found.loc["duplicates", "count"] == 2 and found.loc["duplicates", "line"] == 4   # A and OAT (B empty)
+    assert found.loc["out_of_range", "line"] == 5 and found.loc["out_of_range", "count"] == 1
+    assert found.loc["missing", "count"] == 2
+
+
+def test_a_bad_cell_of_a_wide_export_names_its_line_and_column(tmp_path):
+    path = tmp_path / "w.csv"
+    path.write_text("Timestamp,A.KW (kW),B.KW (kW)\n2025-07-01 00:00,1,2\n2025-07-01 01:00,3,lots\n")
+    with pytest.raises(TelemetryError, match=r"w.csv:3: field 'B.KW \(kW\)': value 'lots' is not a number"):
+        telemetry.read(path, {"points": {"A.KW": "grid_power_kw", "B.KW": "it_power_kw"}})
+
+
+def test_wide_columns_with_clocks_of_their_own_are_read_in_long_form(tmp_path):
+    path = tmp_path / "w.csv"
+    path.write_text("Timestamp,A.KW (kW),B.KW (kW)\n" + "".join(f"2025-07-01 0{h}:00,{h},{10 + h}\n" for h in range(4)))
+    mapping = {"points": {"A.KW": "grid_power_kw", "B.KW": "it_power_kw"}, "clock_offsets_s": {"A.KW": 3600}}
+    ds = telemetry.read(path, mapping, freq="1h")
+    # A's clock runs an hour ahead: its 01:00 reading is 00:00's
+    at = ds.sel(time="2025-07-01 00:00")
+    assert at.grid_power_kw.item() == 1.0 and at.it_power_kw.item() == 10.0
+    assert telemetry.report(ds).set_index("kind").loc["clock_offset", "count"] == 4
