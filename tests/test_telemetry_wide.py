@@ -103,3 +103,29 @@ def test_wide_columns_with_clocks_of_their_own_are_read_in_long_form(tmp_path):
     at = ds.sel(time="2025-07-01 00:00")
     assert at.grid_power_kw.item() == 1.0 and at.it_power_kw.item() == 10.0
     assert telemetry.report(ds).set_index("kind").loc["clock_offset", "count"] == 4
+
+
+def test_wide_exports_on_skewed_clocks_equal_point_lists(tmp_path):
+    """Two collectors sampling every 5 minutes, one 40 s late: its clock is moved onto the other's, either layout."""
+    def stamps(lag):
+        return [f"2025-07-01 00:{5 * i:02d}:{lag:02d}" for i in range(10)]
+
+    paths = {}
+    for name, lag, base in (("a", 0, 100.0), ("b", 40, 200.0), ("c", 0, 300.0)):
+        rows = [(t, base + i, base / 10 + (i % 3)) for i, t in enumerate(stamps(lag))]
+        wide = tmp_path / f"{name}.csv"
+        wide.write_text(f"Timestamp,{name.upper()}1.KW (kW),{name.upper()}2.KW (kW)\n" +
+                        "".join(f"{t},{x},{y}\n" for t, x, y in rows))
+        long = tmp_path / f"{name}_points.csv"
+        long.write_text("Point,Unit,Timestamp,Value\n" + "".join(f"{name.upper()}1.KW,kW,{t},{x}\n" for t, x, _ in rows) +
+                        "".join(f"{name.upper()}2.KW,kW,{t},{y}\n" for t, _, y in rows))
+        paths[name] = (wide, long)
+    mapping = {"patterns": [{"match": r"^(?P<d>[ABC])\d\.KW$", "variable": "device_power_kw", "node": "cdu-{d}"}]}
+    wide = telemetry.read([p[0] for p in paths.values()], mapping)
+    long = telemetry.read([p[1] for p in paths.values()], mapping)
+    xr.testing.assert_equal(wide, long)
+    named = findings(long).assign(detail=lambda f: f["detail"].str.replace("_points.csv", ".csv"))
+    assert findings(wide).equals(named)
+    skew = telemetry.report(wide).set_index("kind").loc["clock_skew"]
+    assert skew["where"].endswith("b.csv") and "+40 s" in skew["detail"]
+    assert wide.sizes["time"] == 10 and wide.device_power_kw.sel(device="cdu-B").values[0] == 200.0 + 20.0

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
     from twin.facility import Facility
     from twin.telemetry.mapping import Mapping
+    from twin.telemetry.tables import Table
 
 REPORT_ATTR = "telemetry_report"
 
@@ -75,7 +76,7 @@ def read(
     series: dict[tuple[str, str], int] = {}
     src_rows: list[dict] = []
     parts: list[tuple[np.ndarray, ...]] = []
-    wide: list[list] = []          # per wide export: sources, row times, (row x source) values, row lines, clock
+    wide: list[tuple[Table, int]] = []         # per wide export: its table and its clock
     clocks: dict[tuple[str, str], int] = {}
     hashes = {}
     formats_seen = set()
@@ -120,7 +121,7 @@ def read(
             cols = np.flatnonzero(mapped)
             if cols.size:
                 value = rd.value[:, cols] * res.a[cols] + res.b[cols]
-                wide.append([local[cols], times.view(np.int64), value, rd.line, clocks[(rd.file, "")]])
+                wide.append((tables.from_columns(local[cols], times, value, rd.line), clocks[(rd.file, "")]))
             continue
         keep = local[rd.code] >= 0
         code = rd.code[keep]
@@ -141,13 +142,13 @@ def read(
         shift = _skew(clock_of, time, wide, labels, report)
         if shift is not None:
             time = time - shift[clock_of]
-            del clock_of
-            for w in wide:
-                w[1] = w[1] - shift[w[4]]
+            for tb, c in wide:
+                tb.time = tb.time - shift[c]
+        del clock_of
     table = pd.DataFrame([{"variable": v, "node": n} for (v, n) in series])
     blocks = tables.from_long(source, time, value, line)
     del source, time, value, line
-    blocks += [tables.from_columns(src, t, v, ln) for src, t, v, ln, _ in wide]
+    blocks += [tb for tb, _ in wide]
     wide.clear()
     samples = cleaning.clean(cleaning.Samples(blocks, sources, table), report, outlier_z=outlier_z)
     del blocks
@@ -172,13 +173,14 @@ def read(
     return dataset.assemble(grid, facility, attrs)
 
 
-def _skew(clock: np.ndarray, time: np.ndarray, wide: list[list], labels: list[str], report: Report) -> np.ndarray | None:
+def _skew(clock: np.ndarray, time: np.ndarray, wide: list[tuple[Table, int]], labels: list[str],
+          report: Report) -> np.ndarray | None:
     """Per clock the shift aligning it to the common sampling phase (None: none), from the distinct sample
     times of each clock: long-form samples' and each wide export's rows."""
     from twin.telemetry import timebase
 
     pairs = [timebase.distinct_times(clock, time)] if time.size else []
-    pairs += [(np.full(u.size, w[4]), u) for w in wide for u in [np.unique(w[1])]]
+    pairs += [(np.full(u.size, c), u) for tb, c in wide for u in [np.unique(tb.time)]]
     if not pairs:
         return None
     cs, ts = (np.concatenate([p[k] for p in pairs]) for k in range(2))
