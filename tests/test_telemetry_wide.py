@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 
@@ -92,6 +93,9 @@ def test_a_bad_cell_of_a_wide_export_names_its_line_and_column(tmp_path):
     path.write_text("Timestamp,A.KW (kW),B.KW (kW)\n2025-07-01 00:00,1,2\n2025-07-01 01:00,3,lots\n")
     with pytest.raises(TelemetryError, match=r"w.csv:3: field 'B.KW \(kW\)': value 'lots' is not a number"):
         telemetry.read(path, {"points": {"A.KW": "grid_power_kw", "B.KW": "it_power_kw"}})
+    path.write_text("Timestamp,A.KW (kW)\n2025-07-01 00:00,\n2025-07-01 01:00,N/A\n")
+    with pytest.raises(TelemetryError, match=r"w.csv: every mapped reading is missing"):
+        telemetry.read(path, {"points": {"A.KW": "grid_power_kw"}})
 
 
 def test_wide_columns_with_clocks_of_their_own_are_read_in_long_form(tmp_path):
@@ -129,3 +133,35 @@ def test_wide_exports_on_skewed_clocks_equal_point_lists(tmp_path):
     skew = telemetry.report(wide).set_index("kind").loc["clock_skew"]
     assert skew["where"].endswith("b.csv") and "+40 s" in skew["detail"]
     assert wide.sizes["time"] == 10 and wide.device_power_kw.sel(device="cdu-B").values[0] == 200.0 + 20.0
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_wide_exports_equal_their_point_lists(tmp_path, seed):
+    """Random gaps, impossible values, repeated rows (some conflicting), a row written out of order, an empty
+    column, a DST night: the wide layout and the point list of the same cells give the same Dataset and findings."""
+    r = np.random.default_rng(seed)
+    n, k = int(r.integers(2, 40)), int(r.integers(1, 6))
+    stamps = pd.date_range("2025-11-02 00:00", periods=n, freq=str(r.choice(["1min", "15min"]))).strftime("%Y-%m-%d %H:%M:%S")
+    rows = [[s] + [f"{v:.2f}" for v in row] for s, row in zip(stamps, 100 + r.normal(0, 1, (n, k)).cumsum(0))]
+    for _ in range(int(r.integers(0, n * k // 2 + 1))):
+        rows[r.integers(n)][1 + r.integers(k)] = str(r.choice(["", "N/A", "-5", "1e9"]))
+    if r.random() < 0.3:
+        for row in rows:
+            row[1] = ""
+    for _ in range(int(r.integers(0, 4))):
+        i = int(r.integers(n))
+        rows.insert(i + 1, [c if j == 0 or r.random() < 0.5 else f"{r.normal(100, 5):.2f}" for j, c in enumerate(rows[i])])
+    i = int(r.integers(len(rows) - 1))
+    rows[i], rows[i + 1] = rows[i + 1], rows[i]
+    names = [f"P{j}.KW" for j in range(k)]
+    wide, long = tmp_path / "w.csv", tmp_path / "w_points.csv"
+    wide.write_text(",".join(["Timestamp"] + [f"{p} (kW)" for p in names]) + "\n" + "".join(",".join(x) + "\n" for x in rows))
+    long.write_text("Point,Unit,Timestamp,Value\n" + "".join(f"{p},kW,{x[0]},{x[1 + j]}\n" for j, p in enumerate(names)
+                                                             for x in rows))
+    node = "d{j}" if seed % 2 else "d0"                   # one device per point, or all summed into one
+    mapping = {"timezone": "America/New_York" if seed % 3 else None,
+               "patterns": [{"match": r"^P(?P<j>\d)\.KW$", "variable": "device_power_kw", "node": node}]}
+    options = {"max_gap": int(r.integers(0, 4)), "freq": "15min" if seed % 4 == 0 else None}
+    ds_long, ds_wide = (telemetry.read(path, mapping, **options) for path in (long, wide))
+    xr.testing.assert_allclose(ds_wide, ds_long, rtol=1e-12, atol=0)
+    assert findings(ds_wide).equals(findings(ds_long))

@@ -59,6 +59,8 @@ def _compact(source, value, time, line, row, keep) -> Table:
     order = np.argsort(~keep, axis=0, kind="stable")               # kept cells first, in time order
     count = keep.sum(axis=0)
     n = int(count.max()) if count.size else 0
+    if not n:
+        return Table(source, value[:0], count, time, line, np.zeros((0, count.size), dtype=_index_type(time.size)))
     order = order[:n]
     new_row = order if row is None else np.take_along_axis(row, order, axis=0)
     v = np.take_along_axis(value, order, axis=0)
