@@ -24,7 +24,7 @@ import pandas as pd
 
 from models.linear import LinearProblem
 from solvers.highs import Status, solve_direct
-from twin.contingency import ContingencyScan, overloaded, rack_counts, working_racks
+from twin.contingency import ContingencyScan, overloaded, rack_counts, working_racks, worst_first
 from twin.errors import TwinError
 from twin.graph import bulk
 
@@ -51,7 +51,7 @@ def recap(result: ContingencyScan, *, shed: str = "optimal", objective: str = "t
         capped, shed_n = {}, {}
         cache: dict[bytes, tuple] = {}
         for s in np.unique(out.pair_scenario[hot]):
-            rows = hot[out.pair_scenario[hot] == s]
+            rows = np.intersect1d(out.pairs_of(s), hot)
             w = out.pair_weight[rows].toarray()
             live = working_racks(out, s, count)
             key = w.tobytes() + out.pair_capacity[rows].tobytes() + live.tobytes()
@@ -75,7 +75,7 @@ def recap(result: ContingencyScan, *, shed: str = "optimal", objective: str = "t
         for j, t in enumerate(vals["tiers"]):
             table[f"tokens_lost_recap[{t}]"] = (base_tokens[:, j] - cap_delta[:, j])[pos]
         table["revenue_lost_recap_usd_per_h"] = (lost_racks @ usd - usd_delta)[pos]
-        table = table.sort_values(["tokens_lost_recap", "tokens_lost", "racks_lost"], ascending=False, kind="stable")
+        table = worst_first(table, ["tokens_lost_recap", "tokens_lost", "racks_lost"])
         recapped = {"capped": capped, "shed": shed_n}
         return ContingencyScan(result.facility, net, out, vals, result.shed, result.base_overloads, table, recapped)
 

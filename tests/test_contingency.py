@@ -148,6 +148,8 @@ def test_scan_picks_devices_and_kinds():
     assert set(scan(f, kinds=["ups"]).table.index) == {"ups-a", "ups-b"}
     with pytest.raises(GraphError, match="does not exist"):
         scan(f, ["ups-z"])
+    with pytest.raises(GraphError, match="listed twice"):
+        scan(f, ["ups-a", "ups-a"])
     with pytest.raises(GraphError, match="unknown device kinds"):
         scan(f, kinds=["toaster"])
 
@@ -216,3 +218,20 @@ def test_cli_contingency_table_and_csv(tmp_path):
     assert run.returncode == 0, run.stderr
     assert "hall-b/row-01/pdu-1" in run.stdout and "Mtok/s" in run.stdout
     assert "tokens_lost_recap" in out.read_text().splitlines()[0]
+
+
+def test_failures_that_cost_the_same_keep_device_order():
+    """Ties at 9 significant digits stay in device order: float noise from a sum's order never reorders them."""
+    import pandas as pd
+
+    from twin.contingency import worst_first
+
+    table = pd.DataFrame({"tokens_lost": [5.0, 7.0, 5.0 * (1 + 1e-15), 5.0 * (1 - 1e-15), 6.0],
+                          "racks_lost": [2, 3, 2, 2, 2]}, index=["a", "b", "c", "d", "e"])
+    assert list(worst_first(table, ["tokens_lost", "racks_lost"]).index) == ["b", "e", "a", "c", "d"]
+    f = blueprints.load("ai-datacenter-hall")
+    result = scan(f)
+    pos = pd.Series(np.arange(result.net.n_devices), index=result.net.devices)
+    t = result.table
+    for _, tied in t.groupby([t["tokens_lost"].round(3), t["racks_lost"], t["it_kw_lost"].round(3)], sort=False):
+        assert pos[tied.index].is_monotonic_increasing

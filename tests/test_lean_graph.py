@@ -197,3 +197,17 @@ def test_the_optimizer_keeps_a_lean_site_lean():
     assert not lean.facility.gpu_nodes and not any(k == "gpu" for _, k in lean.facility.graph.nodes(data="kind"))
     assert lean.kpis == full.kpis and lean.facility.summary() == full.facility.summary()
     assert lean.facility.validate() == []
+
+
+def test_a_facility_takes_only_true_or_false_for_gpu_nodes():
+    from twin import Facility
+    from twin.errors import GraphError
+
+    for wrong in ("false", 0, 1.0):
+        with pytest.raises(GraphError, match="gpu_nodes must be True or False"):
+            Facility("x", gpu_nodes=wrong)
+    lean = Facility("x", gpu_nodes=False)
+    assert not lean.gpu_nodes and Facility("y").gpu_nodes
+    assert not Facility(graph=lean.graph).gpu_nodes
+    with pytest.raises(GraphError, match="disagrees with the given graph"):
+        Facility(graph=lean.graph, gpu_nodes=True)

@@ -57,3 +57,21 @@ def test_a_generator_slower_than_the_battery_leaves_the_racks_dark_first():
 
 def test_without_backup_the_scan_has_no_ride_through_columns():
     assert "ride_through_s" not in scan(tiny()).table.columns
+
+
+def test_generators_without_a_feed_stay_out_of_every_scenario_row():
+    """An unfed generator is dead with nothing failed: it is kept once (the cascade's base), not in each row,
+    so the scan's dead entries are only what each failure kills itself."""
+    from twin.contingency import dead_after, network
+    from twin.contingency_check import dead_devices
+
+    f = with_backup(generator={"rating_kw": 1000})
+    net = network(f)
+    gone = dead_after(net, np.arange(net.n_devices))
+    gen = list(net.devices).index("gen-1")
+    assert gone.base[gen] and gone.base.sum() == 1
+    assert gone.extra[:, gen].nnz == 0
+    plain = with_backup()                                     # the same site without it: what the graph walk says dies
+    for r, device in enumerate(net.devices):
+        if device != "gen-1":
+            assert set(net.devices[gone.extra[r].indices]) == dead_devices(plain, device), device

@@ -22,6 +22,7 @@ so time and memory grow with the sum of the cascades, linearly in the site, neve
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -45,7 +46,7 @@ IDLE = "idle"
 """Reserved `workload` value of a rack that serves nothing: it draws its idle power and no tokens."""
 SCAN_KEYS = ("system", "nodes", "cap_w", "cooling", "tier", "workload", "tokens_per_s", "revenue_usd_per_h")
 BATCH_ROWS = 2048
-"""Scenario (or scenario x group) rows propagated at once: bounds memory to a few dense batches."""
+"""Scenario (or scenario x group) rows propagated at once: bounds the sparse batches and the per-batch results."""
 
 
 @dataclass
@@ -61,7 +62,7 @@ class Network:
     members: Any                     # (group x device) 0/1 csr
     power: Any                       # (device x device) [parent, child] power edges
     heat: Any                        # (device x device) [unit, sink] heat edges
-    needs_power: np.ndarray          # (device,) has a power feed, so dies without a live one
+    needs_power: np.ndarray          # (device,) has a power feed or is an on-site source: dies without a live feed
     needs_sink: np.ndarray           # (device,) rejects heat somewhere, so dies without a live sink
     racks: pd.DataFrame              # populated racks with a `block` column
     blocks: pd.DataFrame             # one row per block: count + the key columns of its first rack
@@ -82,7 +83,7 @@ class Network:
 
     def base_weights(self) -> sp.csr_matrix:
         """(group x block): per rack of a block, the kW (power) or kW of heat a group carries with all devices up."""
-        return _weights(self, self.members)[0]
+        return _weights(self, self.members)
 
     def capacity(self, mode: str = "rating") -> np.ndarray:
         """(group,) kW a group can carry: 'rating' = every member's rating; 'usable' = less its spares."""
@@ -228,46 +229,87 @@ def _complete(counts: sp.csr_matrix, needed: np.ndarray, applies: np.ndarray) ->
     return _pattern(counts.row[hit], counts.col[hit], counts.shape)
 
 
-def dead_after(net: Network, failed: np.ndarray) -> sp.csr_matrix:
-    """(scenario x device) 0/1 csr: what no longer works when device `failed[r]` is down in scenario r: the
-    failure and its cascade (a device with feeds dies with every feed dead; one with heat sinks, with every sink).
+@dataclass
+class Cascade:
+    """What is dead in each scenario: `base`, the devices dead with nothing failed (an on-site source without a
+    feed, and what only it feeds), and `extra`, what each row's failure kills beyond them. Keeping `base` apart
+    keeps the rows as small as their own cascades."""
 
-    Sparse in what dies: each round costs the dead entries times their edges, so a scan is linear in the sum of
-    the cascades, never scenario x device dense.
-    """
-    feeds = np.asarray(net.power.sum(axis=0)).ravel()          # live-parent count each device needs above 0
-    sinks = np.asarray(net.heat.sum(axis=1)).ravel()
-    orphan = np.flatnonzero(net.needs_power & (feeds == 0))   # dead with nothing failed (no feed to live on)
-    n_rows = len(failed)
-    rows = np.concatenate([np.arange(n_rows), np.repeat(np.arange(n_rows), orphan.size)])
-    cols = np.concatenate([np.asarray(failed, dtype=np.int64), np.tile(orphan, n_rows)])
-    dead = _pattern(rows, cols, (n_rows, net.n_devices))
+    extra: Any                       # (scenario x device) 0/1 csr, disjoint from base
+    base: np.ndarray                 # (device,) bool
+
+    def counts(self, links: sp.csr_matrix) -> tuple[sp.csr_matrix, np.ndarray]:
+        """Dead devices among each column's `links` (device x column): (scenario x column) beyond base, and base's."""
+        return self.extra @ links, np.asarray(self.base.astype(float) @ links).ravel()
+
+    def rows(self, idx: np.ndarray) -> Cascade:
+        return Cascade(self.extra[idx], self.base)
+
+    def alive(self, cols: np.ndarray) -> np.ndarray:
+        """(scenario x len(cols)) bool: which of the devices `cols` still work."""
+        return (self.extra[:, cols].toarray() == 0) & ~self.base[cols][None, :]
+
+    def size(self) -> np.ndarray:
+        """(scenario,) dead devices in all."""
+        return self.extra.getnnz(axis=1) + int(self.base.sum())
+
+
+def _spread(net: Network, dead: sp.csr_matrix, base: np.ndarray) -> sp.csr_matrix:
+    """Grow `dead` (rows beyond `base`) until every device with all feeds, or all heat sinks, dead is in it."""
     down, up = net.power.tocsr(), net.heat.T.tocsr()
+    feeds = np.asarray(down.sum(axis=0)).ravel() - np.asarray(base.astype(float) @ down).ravel()
+    sinks = np.asarray(up.sum(axis=0)).ravel() - np.asarray(base.astype(float) @ up).ravel()
+    power, sink = net.needs_power & ~base, net.needs_sink & ~base
     for _ in range(net.n_devices + 1):
-        grown = _ones(dead + _complete(dead @ down, feeds, net.needs_power) + _complete(dead @ up, sinks, net.needs_sink))
+        grown = _ones(dead + _complete(dead @ down, feeds, power) + _complete(dead @ up, sinks, sink))
         if grown.nnz == dead.nnz:
             return dead
         dead = grown
     return dead
 
 
-def rack_fate(net: Network, dead: sp.csr_matrix) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-    """(scenario x block) 0/1 csr (unfed, uncooled): no live feed; every unit of some stream the block uses dead."""
+def _always_dead(net: Network) -> np.ndarray:
+    """(device,) bool: dead with nothing failed: on-site sources without a feed (they carry racks only in the
+    ride-through) and whatever only they feed or cool."""
+    orphan = np.flatnonzero(net.needs_power & (np.asarray(net.power.sum(axis=0)).ravel() == 0))
+    none = np.zeros(net.n_devices, dtype=bool)
+    row = _spread(net, _pattern(np.zeros(orphan.size, np.int64), orphan, (1, net.n_devices)), none)
+    return row.toarray()[0] > 0
 
-    def cut(links: sp.csr_matrix) -> sp.csr_matrix:
+
+def dead_after(net: Network, failed: np.ndarray) -> Cascade:
+    """What no longer works when device `failed[r]` is down in scenario r: the failure and its cascade (a device
+    with feeds dies with every feed dead; one with heat sinks, with every sink).
+
+    Sparse in what dies: each round costs the dead entries times their edges, so a scan is linear in the sum of
+    the cascades, never scenario x device dense.
+    """
+    base = _always_dead(net)
+    failed = np.asarray(failed, dtype=np.int64)
+    own = ~base[failed]
+    first = _pattern(np.flatnonzero(own), failed[own], (len(failed), net.n_devices))
+    return Cascade(_spread(net, first, base), base)
+
+
+def rack_fate(net: Network, dead: Cascade) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """(scenario x block) 0/1 csr (unfed, uncooled): no live feed; every unit of some stream the block uses dead."""
+    n_rows = dead.extra.shape[0]
+
+    def cut(links: sp.csr_matrix, unlinked: bool) -> sp.csr_matrix:
+        """Blocks whose every link is dead; blocks with no link at all count as cut when `unlinked`."""
         total = np.asarray(links.sum(axis=0)).ravel()
-        gone = _complete(dead @ links, total, total > 0)
-        never = np.flatnonzero(total == 0)                  # no link at all: cut in every scenario
-        if never.size:
-            n_rows = dead.shape[0]
-            gone = _ones(gone + _pattern(np.repeat(np.arange(n_rows), never.size), np.tile(never, n_rows), gone.shape))
+        extra, base = dead.counts(links)
+        always = (base >= total - 0.5) & ((total > 0) | unlinked)    # cut in every scenario (rare: replicated)
+        gone = _complete(extra, total - base, (total > 0) & ~always)
+        cols = np.flatnonzero(always)
+        if cols.size:
+            gone = _ones(gone + _pattern(np.repeat(np.arange(n_rows), cols.size), np.tile(cols, n_rows), gone.shape))
         return gone
 
-    uncooled = _pattern(np.zeros(0, np.int64), np.zeros(0, np.int64), (dead.shape[0], net.n_blocks))
+    uncooled = _pattern(np.zeros(0, np.int64), np.zeros(0, np.int64), (n_rows, net.n_blocks))
     for m in net.cool:
-        units = np.asarray(m.sum(axis=0)).ravel()
-        uncooled = _ones(uncooled + _complete(dead @ m, units, units > 0))
-    return cut(net.feed), uncooled
+        uncooled = _ones(uncooled + cut(m, unlinked=False))
+    return cut(net.feed, unlinked=True), uncooled
 
 
 def rack_counts(blocks: sp.csr_matrix, count: np.ndarray) -> sp.csr_matrix:
@@ -277,18 +319,20 @@ def rack_counts(blocks: sp.csr_matrix, count: np.ndarray) -> sp.csr_matrix:
     return sp.csr_matrix(blocks.multiply(count[None, :]))
 
 
-def _weights(net: Network, start: sp.csr_matrix, dead: sp.csr_matrix | None = None) -> tuple[sp.csr_matrix, np.ndarray]:
-    """Block weights of groups: row r starts from its `start` devices and spreads through those not in `dead[r]`.
+def _weights(net: Network, start: sp.csr_matrix, dead: Cascade | None = None) -> sp.csr_matrix:
+    """Block weights of groups: row r starts from its `start` devices and spreads through those still alive in
+    row r of `dead` (all, without it).
 
     Power groups spread down to the racks they feed (weight 1 per kW); heat groups spread up to the units
-    that reject to them and take each block's heat share of the streams they reach. Returns (weights, is_power).
+    that reject to them and take each block's heat share of the streams they reach.
     """
     import scipy.sparse as sp
 
     start = _ones(start)
     start.sort_indices()
     n_rows = start.shape[0]
-    dead = sp.csr_matrix(start.shape) if dead is None else _ones(dead)
+    dead = Cascade(sp.csr_matrix(start.shape), np.zeros(net.n_devices, dtype=bool)) if dead is None else dead
+    live = (~dead.base).astype(float)[None, :]
     lead = start.indices[start.indptr[:-1].clip(max=max(start.nnz - 1, 0))] if start.nnz else np.zeros(n_rows, np.int64)
     is_heat_row = np.isin(net.kind[lead], list(HEAT_KINDS)) & (np.diff(start.indptr) > 0)
     parts, order = [], []
@@ -296,10 +340,10 @@ def _weights(net: Network, start: sp.csr_matrix, dead: sp.csr_matrix | None = No
         rows = np.flatnonzero(is_heat_row == heat)
         if not rows.size:
             continue
-        gone = dead[rows]
-        reach = _minus(start[rows], gone)
+        gone = dead.extra[rows]
+        reach = _minus(_ones(start[rows].multiply(live)), gone)
         for _ in range(net.n_devices + 1):
-            grown = _ones(reach + _minus(_ones(reach @ step), gone))
+            grown = _ones(reach + _minus(_ones((reach @ step).multiply(live)), gone))
             if grown.nnz == reach.nnz:
                 break
             reach = grown
@@ -310,11 +354,11 @@ def _weights(net: Network, start: sp.csr_matrix, dead: sp.csr_matrix | None = No
                              sp.csr_matrix((rows.size, net.n_blocks))).tocsr())
         order.append(rows)
     if not parts:
-        return sp.csr_matrix((n_rows, net.n_blocks)), ~is_heat_row
+        return sp.csr_matrix((n_rows, net.n_blocks))
     stacked = sp.vstack(parts).tocsr()
     where = np.empty(n_rows, dtype=np.int64)
     where[np.concatenate(order)] = np.arange(n_rows)
-    return stacked[where], ~is_heat_row
+    return stacked[where]
 
 
 @dataclass
@@ -334,10 +378,14 @@ class Outages:
     pair_capacity: np.ndarray
     pair_weight: Any                 # (pair x block) csr
 
-    @property
+    @functools.cached_property
     def lost(self) -> sp.csr_matrix:
         """(scenario x block) 0/1 csr: unpowered or uncooled."""
         return _ones(self.unfed + self.uncooled)
+
+    def pairs_of(self, s: int) -> np.ndarray:
+        """Indices of the (scenario, group) rows of scenario `s` (rows are sorted by scenario)."""
+        return np.arange(*np.searchsorted(self.pair_scenario, [s, s + 1]))
 
 
 def outages(net: Network, failed: np.ndarray | None = None, *, watch: np.ndarray | None = None) -> Outages:
@@ -351,36 +399,39 @@ def outages(net: Network, failed: np.ndarray | None = None, *, watch: np.ndarray
     size = np.asarray(members.sum(axis=1)).ravel()
     full = np.asarray(members @ net.rating).ravel()
     rated_t = members.multiply(net.rating[None, :]).T.tocsr()
-    watched = np.flatnonzero(watch)
+    backups = np.flatnonzero(net.backup)
     dead, unfed, uncooled, ps, pg, pc, pw = [], [], [], [], [], [], []
     for lo in range(0, len(failed), BATCH_ROWS):
         chunk = failed[lo:lo + BATCH_ROWS]
         gone = dead_after(net, chunk)
         cut, hot = rack_fate(net, gone)
-        spare_backups = gone[:, np.flatnonzero(net.backup)].getnnz(axis=1) - net.backup[chunk]
-        dead.append(gone.getnnz(axis=1) - spare_backups)           # a backup without grid is not broken
+        spare_backups = gone.extra[:, backups].getnnz(axis=1) + int(gone.base[backups].sum()) - net.backup[chunk]
+        dead.append(gone.size() - spare_backups)                    # a backup without grid is not broken
         unfed.append(cut)
         uncooled.append(hot)
         out = _ones(cut + hot)
-        lost = (gone @ members.T).tocoo()                            # (scenario x group) dead members
-        hit = lost.data < size[lost.col] - 0.5                       # lost some, some still live
+        extra_lost, base_lost = gone.counts(members.T)              # (scenario x group) dead members
+        lost = extra_lost.tocoo()
+        hit = lost.data + base_lost[lost.col] < size[lost.col] - 0.5  # lost some, some still live
         s_idx, g_idx = lost.row[hit], lost.col[hit]
-        if watched.size:                                             # watched groups: every scenario they still live in
-            lost_w = (gone @ members[watched].T).toarray()
+        watched = np.flatnonzero(watch | (base_lost > 0.5))          # every scenario they still live in
+        if watched.size:
+            lost_w = extra_lost[:, watched].toarray() + base_lost[watched][None, :]
             ws, wg = np.nonzero(lost_w < size[watched][None, :] - 0.5)
             s_idx, g_idx = np.concatenate([s_idx, ws]), np.concatenate([g_idx, watched[wg]])
         pairs = np.unique(np.stack([s_idx, g_idx], axis=1), axis=0) if len(s_idx) else np.zeros((0, 2), np.int64)
         s_idx, g_idx = pairs[:, 0], pairs[:, 1]
-        dead_kw = gone @ rated_t                                     # (scenario x group) kW of dead members
+        extra_kw, base_kw = gone.counts(rated_t)                    # (scenario x group) kW of dead members
+        live_kw = full - base_kw
         for a in range(0, len(s_idx), BATCH_ROWS):
             s, g = s_idx[a:a + BATCH_ROWS], g_idx[a:a + BATCH_ROWS]
-            w, _ = _weights(net, members[g], gone[s])
+            w = _weights(net, members[g], gone.rows(s))
             kept = sp.csr_matrix(w - w.multiply(out[s]))             # weights of racks still working
             kept.eliminate_zeros()
             pw.append(kept)
             ps.append(s + lo)
             pg.append(g)
-            pc.append(full[g] - np.asarray(dead_kw[s, g]).ravel())
+            pc.append(live_kw[g] - np.asarray(extra_kw[s, g]).ravel())
     cat = (lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dtype=dt))
     weights = sp.vstack(pw).tocsr() if pw else sp.csr_matrix((0, net.n_blocks))
     empty = sp.csr_matrix((0, net.n_blocks))
@@ -533,6 +584,9 @@ def _chosen(net: Network, devices: Sequence[str] | None, kinds: Sequence[str] | 
             from twin.errors import did_you_mean
 
             raise GraphError(f"device {missing[0]!r} does not exist; {did_you_mean(missing[0], list(net.devices))}")
+        twice = pd.Index(devices)[pd.Index(devices).duplicated()]
+        if len(twice):
+            raise GraphError(f"device {twice[0]!r} is listed twice; scan each device once")
         return pos[list(devices)].to_numpy()
     allowed = set(kinds) if kinds is not None else DEVICE_KINDS
     unknown = allowed - DEVICE_KINDS
@@ -568,7 +622,7 @@ def shed_load(net: Network, out: Outages, vals: dict[str, Any]) -> sp.csr_matrix
     hot = overloaded(out, count * kw)
     rows_of, cols_of, racks_of = [], [], []
     for s in np.unique(out.pair_scenario[hot]):
-        rows = np.flatnonzero(out.pair_scenario == s)
+        rows = out.pairs_of(s)
         w = out.pair_weight[rows].toarray()
         cap = out.pair_capacity[rows]
         live = working_racks(out, s, count)
@@ -622,8 +676,19 @@ def _table(net: Network, out: Outages, vals: dict[str, Any], shed: sp.csr_matrix
         **{f"tokens_lost[{t}]": lost_tokens[:, j] for j, t in enumerate(vals["tiers"])},
         "revenue_lost_usd_per_h": lost @ usd,
     }, index=pd.Index(ids, name="device"))
-    return frame.sort_values(["tokens_lost", "racks_lost", "it_kw_lost"], ascending=False, kind="stable")
+    return worst_first(frame, ["tokens_lost", "racks_lost", "it_kw_lost"])
+
+
+def worst_first(table: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """Rows by `keys` descending, ties in their present (device) order. Keys are compared at 9 significant
+    digits, so float noise from the order of a sum never reorders failures that cost the same."""
+    def coarse(x: np.ndarray) -> np.ndarray:
+        ok = np.isfinite(x) & (x != 0)
+        step = 10.0 ** (np.floor(np.log10(np.abs(np.where(ok, x, 1.0)))) - 8)
+        return np.where(ok, np.round(x / step) * step, x)
+
+    return table.iloc[np.lexsort([-coarse(np.asarray(table[k], dtype=float)) for k in reversed(keys)])]
 
 
 __all__ = ["Network", "Outages", "ContingencyScan", "network", "outages", "dead_after", "rack_fate", "rack_counts", "scan",
-           "shed_load", "working_racks", "block_values", "overloaded", "IDLE", "STREAMS"]
+           "shed_load", "working_racks", "worst_first", "block_values", "overloaded", "Cascade", "IDLE", "STREAMS"]

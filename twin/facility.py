@@ -56,15 +56,20 @@ class Facility:
         climate: str | None = None,
         catalog: Catalog | None = None,
         graph: FacilityGraph | None = None,
-        gpu_nodes: bool = True,
+        gpu_nodes: bool | None = None,
         **site_attrs: Any,
     ):
+        if gpu_nodes is not None and not isinstance(gpu_nodes, bool):
+            raise GraphError(f"gpu_nodes must be True or False, got {gpu_nodes!r}")
         self.graph = graph if graph is not None else FacilityGraph()
         self._catalog = catalog
         self._tables: dict[str, tuple[int, Any]] = {}
+        if graph is not None and gpu_nodes is not None and gpu_nodes != self.gpu_nodes:
+            raise GraphError(f"gpu_nodes={gpu_nodes} disagrees with the given graph, built with gpu_nodes={self.gpu_nodes}; "
+                             "leave gpu_nodes out to take the graph's mode, or switch it with Facility.set_gpu_nodes")
         if graph is None:
             self.graph.graph.update(name=name, grid_limit_mw=grid_limit_mw, climate=climate, **site_attrs)
-            if not gpu_nodes:
+            if gpu_nodes is False:
                 self.graph.graph[GPU_NODES] = False
             self.graph.scan()
             self.graph.add_new_nodes([(SITE, {"kind": "site"})])
@@ -228,15 +233,13 @@ class Facility:
         *,
         nodes: int | None = None,
         power_cap_w: float | None = None,
-        gpu_nodes: bool | None = None,
     ) -> None:
         """Put `nodes` servers of a catalog system (and their GPU nodes) into racks; `None` empties them.
 
-        `power_cap_w` is the per-GPU cap (None means the system's TDP). `gpu_nodes`: give the racks one node per
-        GPU; None (default) follows the facility's mode (`Facility.gpu_nodes`, True unless built lean).
+        `power_cap_w` is the per-GPU cap (None means the system's TDP). GPU nodes are added only when the
+        facility has them (`Facility.gpu_nodes`), so re-populating never changes its mode.
         """
-        if gpu_nodes is None:
-            gpu_nodes = self.gpu_nodes
+        gpu_nodes = self.gpu_nodes
         for rack in racks:
             self._require_kind(rack, "rack")
         old = [g for rack in racks for g in self._children(rack, "gpu")]

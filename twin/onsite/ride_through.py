@@ -34,7 +34,7 @@ def ride_through(facility: Facility, net: Network, out: Outages, vals: dict[str,
     idx = np.flatnonzero(net.backup)
     spec = table(facility).reindex(net.devices[idx])
     start = _pattern(np.arange(idx.size), idx, (idx.size, net.n_devices))
-    reach = _weights(src, start)[0].toarray() > 0                                       # (source x block)
+    reach = _weights(src, start).toarray() > 0                                       # (source x block)
     count, kw = net.blocks["count"].to_numpy(float), vals["kw"]
     grid_lost = out.lost
     on_backup, load = np.zeros(len(out.failed)), np.zeros(len(out.failed))
@@ -42,10 +42,11 @@ def ride_through(facility: Facility, net: Network, out: Outages, vals: dict[str,
     for lo in range(0, len(out.failed), BATCH_ROWS):
         chunk = out.failed[lo:lo + BATCH_ROWS]
         dead = dead_after(src, chunk)
-        bridged = _minus(grid_lost[lo:lo + len(chunk)], _ones(sum(rack_fate(src, dead))))   # lost on grid, kept on sources
+        unfed, uncooled = rack_fate(src, dead)
+        bridged = _minus(grid_lost[lo:lo + len(chunk)], _ones(unfed + uncooled))   # lost on grid, kept on sources
         on_backup[lo:lo + len(chunk)] = bridged @ count
         load[lo:lo + len(chunk)] = bridged @ (count * kw)
-        used[lo:lo + len(chunk)] = (dead[:, idx].toarray() == 0) & ((bridged @ reach.T) > 0)
+        used[lo:lo + len(chunk)] = dead.alive(idx) & ((bridged @ reach.T) > 0)
     is_bat = (spec["kind"] == "battery").to_numpy()
     col = (lambda name: spec[name].to_numpy(float) if name in spec else np.zeros(idx.size))
     rating = col("rating_kw")
