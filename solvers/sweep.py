@@ -67,7 +67,7 @@ ONLY = {"optimize": ("objective", "power_caps", "capex_budget_usd", "verify", "t
 NUMBERS = {"grid_mw": 0.0, "electricity_usd_per_kwh": None, "capex_budget_usd": 0.0, "time_limit": 0.0, "mip_gap": None,
            "isl": 0.0, "osl": 0.0, "hours": 0.0}
 """Keys whose values are finite numbers, each above its bound (None: at least zero)."""
-FLAGS = ("power_caps", "verify")
+FLAGS = ("power_caps", "verify", "gpu_nodes")
 """Keys whose values are true or false (yes/no, on/off)."""
 WORKLOAD_KEYS = ("llm", "precision", "isl", "osl")
 RESERVED = ("scenario", "tier", "status", "message", "seconds", "tokens_per_s_by_tier")

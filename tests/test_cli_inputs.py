@@ -109,6 +109,17 @@ def test_sweep_values_are_checked_before_any_scenario_runs(args, said, monkeypat
     assert result.exit_code == 1 and said in text, text
 
 
+def test_a_builder_sweep_checks_gpu_nodes_before_any_scenario_runs(monkeypatch):
+    """gpu_nodes=maybe used to fail inside every scenario of a parametric sweep."""
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("solvers.sweep"), "run_scenario", lambda *a: pytest.fail("a scenario ran"))
+    result = CliRunner().invoke(app, ["sweep", "parametric", "--param", "grid_mw=6", "--set", "gpu_nodes=maybe",
+                                      "--scheduler", "serial"])
+    text = " ".join((result.output + result.stderr).split())
+    assert result.exit_code == 1 and "gpu_nodes='maybe' is not true or false" in text, text
+
+
 def test_a_scenario_table_that_is_not_csv_is_our_error(tmp_path):
     bad = tmp_path / "scenarios.csv"
     bad.write_bytes(b"\xff\xfe\x00binary")
