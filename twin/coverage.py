@@ -97,7 +97,7 @@ def check_throughput(ctx: Context) -> list[Problem]:
         if system in no_curve:
             continue
         try:
-            tokens.tier_point(cat, system, tier, workload)  # cached: the usual, passing case costs a lookup
+            tokens.tier_point(cat, system, tier, workload)  # curves kept with the table: the passing case is cheap
             continue
         except (ThroughputRangeError, LookupError) as exc:
             failed = exc

@@ -26,6 +26,8 @@ from twin.errors import CatalogError, UnknownEntry, did_you_mean
 if TYPE_CHECKING:
     import pandas as pd
 
+    from twin.catalog.throughput import CurvePoints
+
 __all__ = [
     "Catalog", "default_catalog", "System", "CoolingTech", "PowerEquipment", "HeatRejection", "Tier",
     "PowerCapCurve", "Entry", "EVIDENCE_TAGS",
@@ -52,11 +54,13 @@ class Catalog:
     Build with `default_catalog()`, `Catalog.from_files(...)` or `catalog.extend(user_file)`.
     """
 
-    def __init__(self, raw: Mapping[str, Mapping[str, Raw]], throughput_sources: tuple = ()):
+    def __init__(self, raw: Mapping[str, Mapping[str, Raw]], throughput_sources: tuple = (), *,
+                 base: Catalog | None = None):
+        """`base`: a catalog whose entries are reused where this one's raw entry is the very same (unmerged) one."""
         self._raw = {s: dict(raw.get(s, {})) for s in ENTRY_TYPES}
         self._throughput_sources = tuple(throughput_sources)
         self._entries: dict[str, Mapping[str, Any]] = {
-            section: MappingProxyType({ident: build_entry(cls, r, section) for ident, r in self._raw[section].items()})
+            section: MappingProxyType({ident: _entry(cls, r, section, base) for ident, r in self._raw[section].items()})
             for section, cls in ENTRY_TYPES.items()
         }
         self._check_references()
@@ -90,12 +94,13 @@ class Catalog:
             rows: list = []
             merge_all(raw, doc, origin, rows)
             sources.extend(rows)
-        new = Catalog(raw, tuple(sources))
+        new = Catalog(raw, tuple(sources), base=self)
         if "_throughput" in self.__dict__ and len(sources) == len(self._throughput_sources) and all(
                 self.systems.get(i) is not None and (s.throughput_system, dict(s.throughput_multiplier)) ==
                 (self.systems[i].throughput_system, dict(self.systems[i].throughput_multiplier))
                 for i, s in new.systems.items()):
             new.__dict__["_throughput"] = self._throughput   # same rows and same derivations: share the table
+            new.__dict__["_curves"] = self._curves           # and what is read off it
         return new
 
     def _check_references(self) -> None:
@@ -173,6 +178,23 @@ class Catalog:
         frames = [read_rows(content, origin, self.systems) for content, origin in self._throughput_sources]
         return build_table(frames, self.systems)
 
+    @functools.cached_property
+    def _curves(self) -> dict[tuple, CurvePoints]:
+        return {}
+
+    def curve_points(self, system: str, llm: str, precision: str, isl: int, osl: int) -> CurvePoints:
+        """A system's Pareto points for one workload as arrays sorted by interactivity (empty when it has none),
+        kept with the throughput table: catalogs that share the table (extensions that change no throughput row
+        or derivation, such as sampled catalogs) read each curve once."""
+        from twin.catalog.throughput import curve_points, workload_rows
+
+        key = (system, llm, precision, isl, osl)
+        points = self._curves.get(key)
+        if points is None:
+            self.system(system)
+            points = self._curves[key] = curve_points(workload_rows(self._throughput, *key))
+        return points
+
     def throughput_for(self, system: str) -> pd.DataFrame:
         """The throughput rows of one system id (measured or derived)."""
         self.system(system)
@@ -193,6 +215,13 @@ class Catalog:
     def __repr__(self) -> str:
         sizes = ", ".join(f"{s}={len(v)}" for s, v in self._entries.items())
         return f"Catalog({sizes})"
+
+
+def _entry(cls: type[Entry], raw: Raw, section: str, base: Catalog | None) -> Entry:
+    """The entry of one raw record: the base catalog's when it was built from this very record."""
+    if base is not None and base._raw[section].get(raw.data["id"]) is raw:
+        return base._entries[section][raw.data["id"]]
+    return build_entry(cls, raw, section)
 
 
 def _packaged_text(name: str) -> str:

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import io
 import math
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, NamedTuple
 
 from twin.catalog.entries import EVIDENCE_TAGS, System
 from twin.errors import CatalogError, did_you_mean
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 KEY = ["system", "llm", "precision", "isl", "osl"]
@@ -150,3 +151,29 @@ def build_table(frames: list[pd.DataFrame], systems: Mapping[str, System]) -> pd
             ))
     table = pd.concat(parts, ignore_index=True)[TABLE_COLUMNS]
     return table.sort_values([*KEY, "interactivity_tok_s_user"]).reset_index(drop=True)
+
+
+class CurvePoints(NamedTuple):
+    """One system's Pareto points for one workload (llm, precision, isl, osl), sorted by interactivity."""
+
+    interactivity_tok_s_user: np.ndarray
+    tokens_per_s_per_gpu: np.ndarray
+    output_share: np.ndarray             # output tokens / all tokens
+    ttft_s: np.ndarray
+
+
+def workload_rows(table: pd.DataFrame, system: str, llm: str, precision: str, isl: int, osl: int) -> pd.DataFrame:
+    """The rows of one system for one workload, sorted by interactivity (empty when it has none)."""
+    sel = table[(table["system"] == system) & (table["llm"] == llm) & (table["precision"] == precision)
+                & (table["isl"] == isl) & (table["osl"] == osl)]
+    return sel.sort_values("interactivity_tok_s_user")
+
+
+def curve_points(rows: pd.DataFrame) -> CurvePoints:
+    """`workload_rows` as read-only float arrays (they are shared by every catalog sharing the table)."""
+    y = rows["tokens_per_s_per_gpu"].to_numpy(float, copy=True)
+    points = CurvePoints(rows["interactivity_tok_s_user"].to_numpy(float, copy=True), y,
+                         rows["output_tokens_per_s_per_gpu"].to_numpy(float) / y, rows["ttft_s"].to_numpy(float, copy=True))
+    for a in points:
+        a.flags.writeable = False
+    return points

@@ -16,7 +16,6 @@ Training: tokens/s/GPU = dense FLOPS x MFU / (6 x active parameters) (the usual 
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -117,24 +116,24 @@ class TierPoint(NamedTuple):
 
 def curve(catalog: Catalog, system_id: str, workload: Workload):
     """The Pareto points (sorted by interactivity) of a system for a workload; raise if none exist."""
+    from twin.catalog.throughput import workload_rows
+
     df = catalog.throughput_for(system_id)
-    sel = df[(df["llm"] == workload.llm) & (df["precision"] == workload.precision)
-             & (df["isl"] == workload.isl) & (df["osl"] == workload.osl)]
+    sel = workload_rows(df, system_id, workload.llm, workload.precision, workload.isl, workload.osl)
     if sel.empty:
         have = sorted({f"{r.llm} {r.precision} {r.isl}/{r.osl}" for r in df.itertuples()})
         raise ThroughputRangeError(
             f"system {system_id!r} has no throughput curve for {workload.describe()}; measured or derived: "
             f"{', '.join(have) or 'none'}; pick one of those in Workload(llm=, precision=, isl=, osl=)")
-    return sel.sort_values("interactivity_tok_s_user")
+    return sel
 
 
 def tier_point(catalog: Catalog, system_id: str, tier_id: str, workload: Workload) -> TierPoint:
-    """The throughput point a system serves a tier at (TDP): tokens/s/GPU, output share, interactivity, TTFT."""
-    return _tier_point(catalog, system_id, tier_id, workload)
+    """The throughput point a system serves a tier at (TDP): tokens/s/GPU, output share, interactivity, TTFT.
 
-
-@functools.lru_cache(maxsize=4096)
-def _tier_point(catalog: Catalog, system_id: str, tier_id: str, workload: Workload) -> TierPoint:
+    Reads only the system's FLOPS (training) or its curve for the workload (`Catalog.curve_points`, kept with
+    the throughput table) and the tier's limits, so catalogs that differ elsewhere (sampled ones) cost no rereading.
+    """
     spec = catalog.system(system_id)
     if workload.kind == "training":
         pflops = spec.fp4_dense_pflops if workload.precision == "fp4" else spec.fp8_dense_pflops
@@ -143,11 +142,9 @@ def _tier_point(catalog: Catalog, system_id: str, tier_id: str, workload: Worklo
         tps = pflops * 1e15 * workload.mfu / (6.0 * workload.params_b * 1e9)
         return TierPoint(float(tps), 1.0, math.nan, math.nan)
     tier = catalog.tier(tier_id)
-    pts = curve(catalog, system_id, workload)
-    x = pts["interactivity_tok_s_user"].to_numpy(float)
-    y = pts["tokens_per_s_per_gpu"].to_numpy(float)
-    share = (pts["output_tokens_per_s_per_gpu"].to_numpy(float) / y)
-    ttft = pts["ttft_s"].to_numpy(float)
+    x, y, share, ttft = catalog.curve_points(system_id, workload.llm, workload.precision, workload.isl, workload.osl)
+    if x.size == 0:
+        curve(catalog, system_id, workload)           # raises, listing the curves the system has
     need = tier.min_interactivity_tok_s_user
     if need > x[-1]:
         raise ThroughputRangeError(
@@ -175,7 +172,7 @@ def tier_throughput(catalog: Catalog, system_id: str, tier_id: str, workload: Wo
     Raises ThroughputRangeError (naming the system, tier and measured range) when no measured point
     reaches the tier.
     """
-    return _tier_point(catalog, system_id, tier_id, workload or Workload()).tokens_per_s_per_gpu
+    return tier_point(catalog, system_id, tier_id, workload or Workload()).tokens_per_s_per_gpu
 
 
 def revenue_usd_per_mtok(catalog: Catalog, tier_id: str, output_share: float) -> float:
