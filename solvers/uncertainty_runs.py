@@ -76,21 +76,16 @@ def values_by_name(inputs: Sequence[Input], values: np.ndarray) -> dict[str, flo
 
 def sampled_facility(facility: Facility, inputs: Sequence[Input], values: np.ndarray) -> Facility:
     """The facility on a catalog with the sampled catalog inputs applied (the graph is shared, not copied)."""
-    from twin.facility import Facility
-
     catalog = catalog_overlay(facility.catalog, inputs, values)
-    return facility if catalog is facility.catalog else Facility(graph=facility.graph, catalog=catalog)
+    return facility if catalog is facility.catalog else facility.on_catalog(catalog)
 
 
 def shifted_weather(weather: xr.Dataset, offset_c: float) -> xr.Dataset:
     """The weather with dry bulb, wet bulb and dew point all `offset_c` warmer (relative humidity nearly kept)."""
     if offset_c == 0.0:
         return weather
-    out = weather.copy()
-    for name in WEATHER_VARIABLES:
-        if name in out:
-            out[name] = weather[name] + offset_c
-    return out
+    return weather.copy(data={name: v.values + offset_c if name in WEATHER_VARIABLES else v.values
+                              for name, v in weather.data_vars.items()})
 
 
 def simulate_sample(job: SimulateJob, values: np.ndarray) -> dict[str, float]:

@@ -351,6 +351,13 @@ class Facility:
         graph = self.graph.copy_without(without) if without else self.graph.copy()
         return Facility(graph=graph, catalog=self._catalog)
 
+    def on_catalog(self, catalog: Catalog) -> Facility:
+        """This facility's graph (shared, not copied) on another catalog, with the cached tables that do not read
+        the catalog (all but the rack table)."""
+        other = Facility(graph=self.graph, catalog=catalog)
+        other._tables = {kind: cached for kind, cached in self._tables.items() if kind != "rack"}
+        return other
+
     def __repr__(self) -> str:
         g = self.graph
         return f"<Facility {self.name!r}: {g.number_of_nodes()} nodes, {g.number_of_edges()} edges>"
