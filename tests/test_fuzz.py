@@ -195,11 +195,16 @@ def test_duplicates_are_never_accepted(tmp_path, pick, what):
 @given(path=st.sampled_from([p for p in NUMBER_PATHS if p[-1] in ("rating_kw", "grid_limit_mw", "width_m", "depth_m")]),
        factor=st.floats(0.5, 3.0))
 def test_facilities_that_load_simulate_without_nan_or_inf(tmp_path, path, factor):
-    data = copy.deepcopy(BASE)
-    at(data, path[:-1])[path[-1]] = at(data, path) * factor
-    facility = load(tmp_path, data)
+    facility = load_scaled(tmp_path, path, factor)
     if facility is not None:
         simulates_finite(facility)
+
+
+def load_scaled(tmp_path, path, factor):
+    """The base hall with the number at `path` multiplied by `factor`, loaded (None after our error)."""
+    data = copy.deepcopy(BASE)
+    at(data, path[:-1])[path[-1]] = at(data, path) * factor
+    return load(tmp_path, data)
 
 
 def optimizes_finite(facility) -> None:
@@ -223,9 +228,7 @@ def optimizes_finite(facility) -> None:
 @given(path=st.sampled_from([p for p in NUMBER_PATHS if p[-1] in ("rating_kw", "grid_limit_mw")]),
        factor=st.floats(0.3, 3.0))
 def test_facilities_that_load_optimize_within_their_limit_or_say_why(tmp_path, path, factor):
-    data = copy.deepcopy(BASE)
-    at(data, path[:-1])[path[-1]] = at(data, path) * factor
-    facility = load(tmp_path, data)
+    facility = load_scaled(tmp_path, path, factor)
     if facility is not None:
         optimizes_finite(facility)
 
